@@ -1,0 +1,28 @@
+/**
+ * What the approval web server needs from Temporal, as a narrow interface so
+ * the server can be tested against a real workflow or a small fake.
+ */
+import type { DecideInput, DecideResult } from '../../workflows/messages';
+import type { ProjectStatus } from '../../domain/status';
+
+/** Raised when the workflow's update validator rejects a decision; `message` says why. */
+export class DecisionRejectedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DecisionRejectedError';
+  }
+}
+
+/** Raised when the project's workflow does not exist or has ended. */
+export class ProjectNotFoundError extends Error {
+  constructor(readonly projectId: string, options?: { cause?: unknown }) {
+    super(`project ${projectId} not found or no longer running`, options);
+    this.name = 'ProjectNotFoundError';
+  }
+}
+
+export interface ApprovalBackend {
+  getStatus(projectId: string): Promise<ProjectStatus>;
+  /** Sends the decision as a Temporal Update; throws DecisionRejectedError or ProjectNotFoundError. */
+  decide(projectId: string, input: DecideInput): Promise<DecideResult>;
+}

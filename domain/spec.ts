@@ -1,0 +1,249 @@
+/**
+ * The project spec: the YAML file a team writes to describe one ML project.
+ * The schema is the single source of truth for its shape; `parseSpec`
+ * returns either a typed spec or a list of errors that each name the field
+ * path, the bad value and what is expected.
+ */
+import { z } from 'zod';
+import { parseDocument } from 'yaml';
+import { GATES, ROLES } from './constants';
+
+const instanceType = z
+  .string()
+  .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'expected a SageMaker instance type such as ml.m5.large' });
+
+const usd = z.number().nonnegative();
+const command = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+export const stakeholderSchema = z.strictObject({
+  name: z.string().min(1),
+  email: z.email(),
+  role: z.enum(ROLES),
+});
+
+export const candidateSchema = z.strictObject({
+  instanceType,
+  instanceCount: z.number().int().min(1).default(1),
+  spot: z.boolean().default(false),
+});
+
+export const metricDefinitionSchema = z.strictObject({
+  name: z.string().min(1),
+  regex: z.string().min(1).refine(isValidRegex, { error: 'expected a valid regular expression with one capture group' }),
+});
+
+function isValidRegex(pattern: string): boolean {
+  try {
+    return new RegExp(`${pattern}|`).exec('')!.length >= 2;
+  } catch {
+    return false;
+  }
+}
+
+const channels = z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), z.string().min(1));
+
+export const projectSpecSchema = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/, {
+        error: 'expected 3 to 40 lowercase letters, digits or hyphens, starting and ending with a letter or digit',
+      }),
+    name: z.string().min(1),
+    owner: z.email(),
+    provider: z.enum(['local'], { error: "expected 'local' (the sagemaker provider is not available yet)" }).default('local'),
+    region: z.string().regex(/^[a-z]{2}-[a-z]+-\d$/).default('us-east-1'),
+    stakeholders: z.array(stakeholderSchema).min(1),
+    /** Roles whose stakeholders must all approve each gate. */
+    approvals: z
+      .strictObject({
+        requirements: z.array(z.enum(ROLES)).min(1),
+        cost: z.array(z.enum(ROLES)).min(1),
+        deployment: z.array(z.enum(ROLES)).min(1),
+      })
+      .default({ requirements: ['business'], cost: ['business'], deployment: ['mlops-engineer'] }),
+    requirements: z.strictObject({
+      userScale: z.strictObject({
+        users: z.number().int().positive(),
+        requestsPerUserPerDay: z.number().positive(),
+        peakFactor: z.number().min(1).default(1),
+      }),
+      systemScale: z.strictObject({
+        cpus: z.number().positive().optional(),
+        memoryGiB: z.number().positive().optional(),
+        gpus: z.number().int().nonnegative().default(0),
+        maxInstances: z.number().int().positive().default(1),
+        notes: z.string().optional(),
+      }),
+      dataScale: z.strictObject({
+        sizeGb: z.number().nonnegative(),
+        growthGbPerMonth: z.number().nonnegative().default(0),
+        updateFrequency: z.enum(['hourly', 'daily', 'weekly', 'monthly', 'yearly', 'never']),
+        qualityNotes: z.string().optional(),
+      }),
+    }),
+    budgets: z.strictObject({
+      totalUsd: usd.positive(),
+      monthlyUsd: usd.positive().optional(),
+      perTrainingJobUsd: usd.positive(),
+    }),
+    training: z.strictObject({
+      command,
+      channels: channels.default({}),
+      hyperparameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+      metrics: z.array(metricDefinitionSchema).default([]),
+      objective: z
+        .strictObject({
+          metric: z.string().min(1),
+          goal: z.enum(['minimize', 'maximize']),
+          target: z.number().optional(),
+        })
+        .optional(),
+      candidates: z.array(candidateSchema).min(1),
+      maxRuntimeSeconds: z.number().int().positive().default(86400),
+      /** Expected duration of one training run, used by the estimate before any benchmark. */
+      expectedHours: z.number().positive().default(1),
+    }),
+    retraining: z
+      .strictObject({
+        channels: channels.optional(),
+        cooldownSeconds: z.number().int().nonnegative().default(0),
+      })
+      .default({ cooldownSeconds: 0 }),
+    inference: z.strictObject({
+      command,
+      payloadKb: z.number().positive().default(1),
+    }),
+    deployment: z.strictObject({
+      instanceType: z.union([z.literal('recommended'), instanceType]).default('recommended'),
+      instanceCount: z.number().int().min(1).default(1),
+    }),
+    monitoring: z.strictObject({
+      intervalSeconds: z.number().int().min(1).default(300),
+      idleWindowSeconds: z.number().int().min(1).default(86400),
+      driftThreshold: z.number().positive().default(0.2),
+      /** Minimum number of captured requests before a drift score is trusted. */
+      driftMinSamples: z.number().int().positive().default(50),
+      budgetAlertThresholds: z.array(z.number().gt(0).max(1)).default([0.5, 0.8, 1]),
+    }),
+    prices: z
+      .strictObject({
+        training: z.record(instanceType, z.number().nonnegative()).default({}),
+        hosting: z.record(instanceType, z.number().nonnegative()).default({}),
+        perRequestUsd: z.number().nonnegative().optional(),
+        storageGbMonthUsd: z.number().nonnegative().optional(),
+        transferGbUsd: z.number().nonnegative().optional(),
+      })
+      .default({ training: {}, hosting: {} }),
+    estimate: z
+      .strictObject({
+        trainingInstanceType: instanceType.optional(),
+        horizonHours: z.number().positive().default(24 * 30),
+      })
+      .default({ horizonHours: 24 * 30 }),
+  })
+  .superRefine((spec, ctx) => {
+    for (const gate of GATES) {
+      for (const role of spec.approvals[gate]) {
+        if (!spec.stakeholders.some((s) => s.role === role)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['approvals', gate],
+            input: role,
+            message: `expected at least one stakeholder with role '${role}', because the ${gate} gate needs it`,
+          });
+        }
+      }
+    }
+    const emails = new Set<string>();
+    spec.stakeholders.forEach((s, i) => {
+      const email = s.email.toLowerCase();
+      if (emails.has(email)) {
+        ctx.addIssue({ code: 'custom', path: ['stakeholders', i, 'email'], input: s.email, message: 'expected each stakeholder e-mail once' });
+      }
+      emails.add(email);
+    });
+    const objective = spec.training.objective;
+    if (objective && !spec.training.metrics.some((m) => m.name === objective.metric)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['training', 'objective', 'metric'],
+        input: objective.metric,
+        message: `expected the name of one of training.metrics (${spec.training.metrics.map((m) => m.name).join(', ') || 'none defined'})`,
+      });
+    }
+  });
+
+export type ProjectSpec = z.infer<typeof projectSpecSchema>;
+export type Stakeholder = z.infer<typeof stakeholderSchema>;
+export type Candidate = z.infer<typeof candidateSchema>;
+export type MetricDefinition = z.infer<typeof metricDefinitionSchema>;
+
+/** One problem found in a spec file. */
+export interface SpecIssue {
+  /** Dotted field path, such as `training.candidates[1].instanceType`. */
+  path: string;
+  /** The offending value, rendered as JSON, or undefined when the field is missing. */
+  value?: string;
+  /** What the field expects. */
+  expected: string;
+}
+
+export class SpecError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: SpecIssue[],
+  ) {
+    super(`invalid project spec ${source}:\n${issues.map(formatIssue).join('\n')}`);
+    this.name = 'SpecError';
+  }
+}
+
+export function formatIssue(issue: SpecIssue): string {
+  const value = issue.value === undefined ? 'missing' : `got ${issue.value}`;
+  return `  ${issue.path || '(top level)'}: ${value}; ${issue.expected}`;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`))
+    .join('');
+}
+
+function renderValue(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * Parses and validates a spec from YAML text. `source` names the file in
+ * error messages. Throws SpecError listing every problem found.
+ */
+export function parseSpec(yamlText: string, source = 'spec'): ProjectSpec {
+  const document = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new SpecError(
+      source,
+      document.errors.map((e) => ({ path: '', expected: `valid YAML (${e.message.split('\n')[0]})` })),
+    );
+  }
+  const result = projectSpecSchema.safeParse(document.toJS(), { reportInput: true });
+  if (!result.success) {
+    throw new SpecError(
+      source,
+      result.error.issues.map((issue) => ({
+        path: formatPath(issue.path),
+        value: renderValue((issue as { input?: unknown }).input),
+        expected: issue.message.replace(/^Invalid input: /, ''),
+      })),
+    );
+  }
+  return result.data;
+}
+
+/** Returns the stakeholders who must approve `gate`, in spec order. */
+export function approversFor(spec: ProjectSpec, gate: (typeof GATES)[number]): Stakeholder[] {
+  const roles = new Set(spec.approvals[gate]);
+  return spec.stakeholders.filter((s) => roles.has(s.role));
+}

@@ -1,0 +1,38 @@
+/**
+ * Message definitions of the project workflow: the wire names that clients
+ * (CLI, approval server) and the workflow share.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Gate } from '../domain/constants';
+import type { Decision, ProjectStatus } from '../domain/status';
+
+export interface DecideInput {
+  gate: Gate;
+  /** Review round the decision is for; a decision for an older round is rejected. */
+  round?: number;
+  email: string;
+  decision: Decision;
+  comment?: string;
+  /** Where the decision came from, such as 'e-mail link' or 'cli'. */
+  channel: string;
+}
+
+export interface DecideResult {
+  gate: Gate;
+  email: string;
+  decision: Decision;
+  at: string;
+  /** Phase after the decision was applied. */
+  phase: string;
+}
+
+/** Records one stakeholder's decision; the validator rejects decisions the gate cannot take. */
+export const decideUpdate = defineUpdate<DecideResult, [DecideInput]>('decide');
+
+/** Brings a shut-down endpoint back into service. */
+export const redeployUpdate = defineUpdate<{ phase: string }, []>('redeploy');
+
+/** Stops the project: deletes the endpoint and ends the workflow as closed. */
+export const closeSignal = defineSignal<[{ reason: string }]>('close');
+
+export const statusQuery = defineQuery<ProjectStatus>('status');
