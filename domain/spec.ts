@@ -5,19 +5,22 @@
  * path, the bad value and what is expected.
  */
 import { z } from 'zod';
-import { parseDocument } from 'yaml';
+import { parseDocument, type YAMLError } from 'yaml';
 import { GATES, ROLES } from './constants';
+import { describeExpected, toSpecIssues } from './spec-issues';
 
 const instanceType = z
   .string()
   .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'expected a SageMaker instance type such as ml.m5.large' });
 
-const usd = z.number().nonnegative();
-const command = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const command = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+  error: 'expected a command: a non-empty string or a non-empty list of non-empty strings',
+});
+const email = z.email({ error: 'expected an e-mail address such as name@example.com' });
 
 export const stakeholderSchema = z.strictObject({
   name: z.string().min(1),
-  email: z.email(),
+  email,
   role: z.enum(ROLES),
 });
 
@@ -40,7 +43,8 @@ function isValidRegex(pattern: string): boolean {
   }
 }
 
-const channels = z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), z.string().min(1));
+const channelName = z.string().regex(/^[A-Za-z0-9_-]+$/, { error: 'expected a channel name of letters, digits, hyphens or underscores' });
+const channels = z.record(channelName, z.string().min(1));
 
 export const projectSpecSchema = z
   .strictObject({
@@ -50,9 +54,12 @@ export const projectSpecSchema = z
         error: 'expected 3 to 40 lowercase letters, digits or hyphens, starting and ending with a letter or digit',
       }),
     name: z.string().min(1),
-    owner: z.email(),
+    owner: email,
     provider: z.enum(['local'], { error: "expected 'local' (the sagemaker provider is not available yet)" }).default('local'),
-    region: z.string().regex(/^[a-z]{2}-[a-z]+-\d$/).default('us-east-1'),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}-[a-z]+-\d$/, { error: 'expected an AWS region such as us-east-1' })
+      .default('us-east-1'),
     stakeholders: z.array(stakeholderSchema).min(1),
     /** Roles whose stakeholders must all approve each gate. */
     approvals: z
@@ -83,9 +90,9 @@ export const projectSpecSchema = z
       }),
     }),
     budgets: z.strictObject({
-      totalUsd: usd.positive(),
-      monthlyUsd: usd.positive().optional(),
-      perTrainingJobUsd: usd.positive(),
+      totalUsd: z.number().positive(),
+      monthlyUsd: z.number().positive().optional(),
+      perTrainingJobUsd: z.number().positive(),
     }),
     training: z.strictObject({
       command,
@@ -106,7 +113,10 @@ export const projectSpecSchema = z
     }),
     retraining: z
       .strictObject({
+        /** Where the newest labelled data lands; defaults to the training channels. */
         channels: channels.optional(),
+        /** Metric the training script prints for the serving model on the same validation data. */
+        championMetric: z.string().min(1).optional(),
         cooldownSeconds: z.number().int().nonnegative().default(0),
       })
       .default({ cooldownSeconds: 0 }),
@@ -115,7 +125,13 @@ export const projectSpecSchema = z
       payloadKb: z.number().positive().default(1),
     }),
     deployment: z.strictObject({
-      instanceType: z.union([z.literal('recommended'), instanceType]).default('recommended'),
+      /** `recommended` (the benchmark's recommendation) or a SageMaker instance type. */
+      instanceType: z
+        .string()
+        .regex(/^(recommended|ml\.[a-z0-9]+\.[a-z0-9]+)$/, {
+          error: "expected 'recommended' or a SageMaker instance type such as ml.m5.large",
+        })
+        .default('recommended'),
       instanceCount: z.number().int().min(1).default(1),
     }),
     monitoring: z.strictObject({
@@ -138,6 +154,8 @@ export const projectSpecSchema = z
     estimate: z
       .strictObject({
         trainingInstanceType: instanceType.optional(),
+        /** Hosting type priced while deployment.instanceType is 'recommended'; defaults to the first candidate's type. */
+        hostingInstanceType: instanceType.optional(),
         horizonHours: z.number().positive().default(24 * 30),
       })
       .default({ horizonHours: 24 * 30 }),
@@ -204,42 +222,33 @@ export function formatIssue(issue: SpecIssue): string {
   return `  ${issue.path || '(top level)'}: ${value}; ${issue.expected}`;
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`))
-    .join('');
-}
-
-function renderValue(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  const text = JSON.stringify(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
 /**
  * Parses and validates a spec from YAML text. `source` names the file in
- * error messages. Throws SpecError listing every problem found.
+ * error messages. Throws SpecError listing every problem found: YAML syntax
+ * errors with their line and column, else every schema violation with its
+ * field path, the bad value and what the field expects.
  */
 export function parseSpec(yamlText: string, source = 'spec'): ProjectSpec {
   const document = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
-    throw new SpecError(
-      source,
-      document.errors.map((e) => ({ path: '', expected: `valid YAML (${e.message.split('\n')[0]})` })),
-    );
+    const lines = yamlText.split(/\r?\n/);
+    throw new SpecError(source, document.errors.map((error) => yamlIssue(error, lines)));
   }
-  const result = projectSpecSchema.safeParse(document.toJS(), { reportInput: true });
+  const input: unknown = document.toJS();
+  const result = projectSpecSchema.safeParse(input, { reportInput: true, error: describeExpected });
   if (!result.success) {
-    throw new SpecError(
-      source,
-      result.error.issues.map((issue) => ({
-        path: formatPath(issue.path),
-        value: renderValue((issue as { input?: unknown }).input),
-        expected: issue.message.replace(/^Invalid input: /, ''),
-      })),
-    );
+    throw new SpecError(source, toSpecIssues(result.error.issues, projectSpecSchema, input));
   }
   return result.data;
+}
+
+/** Reports a YAML syntax error with its position; the value is the text of the offending line. */
+function yamlIssue(error: YAMLError, lines: string[]): SpecIssue {
+  const position = error.linePos?.[0];
+  const where = position ? ` at line ${position.line}, column ${position.col}` : '';
+  const reason = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+  const line = position ? lines[position.line - 1] : undefined;
+  return { path: '', value: line === undefined ? undefined : JSON.stringify(line), expected: `expected valid YAML${where}: ${reason}` };
 }
 
 /** Returns the stakeholders who must approve `gate`, in spec order. */

@@ -31,6 +31,8 @@ export interface TrainingJobSummary {
   instanceCount: number;
   spot: boolean;
   status: string;
+  /** Price per instance-hour the job is billed at (the spot price for spot jobs). */
+  pricePerHourUsd: number;
   costUsd: number;
   capUsd: number;
   durationSeconds: number;

@@ -1,0 +1,130 @@
+/**
+ * Inputs and outputs of the lifecycle activities. Workflows import this
+ * module as types only; activities/index.ts implements it.
+ */
+import type { Gate } from '../domain/constants';
+import type { Candidate, ProjectSpec } from '../domain/spec';
+import type { EndpointSummary, ReviewSummary, TrainingJobSummary } from '../domain/status';
+
+/** What a workflow knows about the project's spec file. */
+export interface SpecContext {
+  spec: ProjectSpec;
+  /** Absolute folder of the spec file; relative paths in the spec resolve against it. */
+  specDir: string;
+}
+
+export interface ReviewContext {
+  estimate?: unknown;
+  trainingJobs?: TrainingJobSummary[];
+  recommendation?: Recommendation;
+  deployment?: { instanceType: string; instanceCount: number };
+}
+
+export interface Recommendation {
+  instanceType: string;
+  instanceCount: number;
+  spot: boolean;
+  reason: string;
+}
+
+export interface StartTrainingInput extends SpecContext {
+  purpose: 'benchmark' | 'retraining';
+  /** Distinguishes jobs of one project: the candidate index, or the retraining number. */
+  sequence: number;
+  candidate: Candidate;
+  capUsd: number;
+  /** Channels that replace the spec's training channels, such as the newest data and the champion model. */
+  channels?: Record<string, string>;
+}
+
+export interface CheckTrainingInput {
+  name: string;
+  capUsd: number;
+  pricePerHourUsd: number;
+  instanceCount: number;
+  /** Seconds until the workflow checks again; the cap check stops a job that would pass its cap before then. */
+  pollSeconds: number;
+}
+
+export interface CheckTrainingResult {
+  job: TrainingJobSummary;
+  terminal: boolean;
+  /** True when this check asked the job to stop because of its cost cap. */
+  stoppedForCap: boolean;
+}
+
+export interface DeployInput extends SpecContext {
+  /** Endpoint revision: 1 for the first deployment, then one more per model change. */
+  revision: number;
+  modelArtifacts: string;
+  instanceType: string;
+  instanceCount: number;
+}
+
+export interface MonitoringInput {
+  projectId: string;
+  endpointName: string;
+  /** ISO-8601 bounds of the traffic window. */
+  windowStart: string;
+  windowEnd: string;
+  /** Drift is judged on captured requests after this time (the serving model's start). */
+  driftSince: string;
+  /** Folder of the serving model, which holds baseline.json. */
+  modelArtifacts: string;
+  driftMinSamples: number;
+}
+
+export interface MonitoringResult {
+  invocations: number;
+  errors: number;
+  latencyMsAvg?: number;
+  /** Largest per-feature population stability index; undefined with too few samples. */
+  driftScore?: number;
+  driftSamples: number;
+  driftByFeature?: Record<string, number>;
+  spendUsd: number;
+}
+
+export interface ApprovalRequestInput {
+  projectId: string;
+  projectName: string;
+  gate: Gate;
+  round: number;
+  approvers: { name: string; email: string; role: string }[];
+  summary: ReviewSummary;
+}
+
+export interface NoticeInput {
+  projectId: string;
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/** What describeEndpoint reports; the workflow merges it into its EndpointSummary. */
+export interface EndpointState {
+  name: string;
+  status: string;
+  configName: string;
+  url?: string;
+  failureReason?: string;
+}
+
+/** The activity functions the lifecycle workflows call. */
+export interface LifecycleActivities {
+  buildReview(input: { gate: Gate; round: number; spec: ProjectSpec; context: ReviewContext }): Promise<ReviewSummary>;
+  requestApprovals(input: ApprovalRequestInput): Promise<void>;
+  estimateCost(spec: ProjectSpec): Promise<unknown>;
+  startTrainingJob(input: StartTrainingInput): Promise<TrainingJobSummary>;
+  checkTrainingJob(input: CheckTrainingInput): Promise<CheckTrainingResult>;
+  stopTrainingJob(name: string): Promise<TrainingJobSummary>;
+  recommend(input: { spec: ProjectSpec; jobs: TrainingJobSummary[] }): Promise<{ recommendation?: Recommendation; reason: string }>;
+  deployEndpoint(input: DeployInput): Promise<EndpointSummary>;
+  /** Points the endpoint at a new model and config (blue/green). */
+  updateEndpoint(input: DeployInput & { endpointName: string }): Promise<EndpointSummary>;
+  describeEndpoint(name: string): Promise<EndpointState | undefined>;
+  deleteEndpoint(name: string): Promise<void>;
+  deleteEndpointConfig(name: string): Promise<void>;
+  collectMonitoring(input: MonitoringInput): Promise<MonitoringResult>;
+  notify(input: NoticeInput): Promise<void>;
+}

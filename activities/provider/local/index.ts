@@ -1,0 +1,63 @@
+/**
+ * The local compute provider: SageMaker's resource model on one machine,
+ * for a laptop with no AWS account. Training jobs and endpoints run as
+ * detached processes that outlive the worker; all state is JSON under
+ * `stateDir`, so a restarted worker picks up where the last one stopped.
+ */
+import path from 'node:path';
+import pino from 'pino';
+import type { ComputeProvider } from '../types';
+import { DEFAULT_SETTINGS, StateLayout, type LocalProviderSettings, type ProviderContext, type ProviderLogger } from './context';
+import { LocalEndpoints } from './endpoints';
+import { readLedger, sumProjectSpend } from './ledger';
+import { LocalTrainingJobs } from './training';
+
+export { InvalidInputError, ResourceInUseError, ResourceNotFoundError } from './errors';
+export { DEFAULT_SETTINGS, type LocalProviderSettings, type ProviderLogger } from './context';
+export { readLedger, type LedgerEntry } from './ledger';
+
+export interface LocalProviderOptions {
+  /** Folder of all provider state; relative paths resolve against the current directory. */
+  stateDir: string;
+  /** Time source for the times the provider itself writes and for live cost figures; the runner and host processes use the system clock. */
+  clock?: () => Date;
+  /** Defaults to a pino logger on stderr named `local-provider`. */
+  logger?: ProviderLogger;
+  /** Overrides of DEFAULT_SETTINGS, such as a short stopGraceSeconds in tests. */
+  settings?: Partial<LocalProviderSettings>;
+}
+
+export interface LocalProvider extends ComputeProvider {
+  readonly stateDir: string;
+}
+
+export function createLocalProvider(options: LocalProviderOptions): LocalProvider {
+  const stateDir = path.resolve(options.stateDir);
+  const ctx: ProviderContext = {
+    stateDir,
+    clock: options.clock ?? (() => new Date()),
+    logger: options.logger ?? pino({ name: 'local-provider' }, pino.destination(2)),
+    settings: { ...DEFAULT_SETTINGS, ...options.settings },
+    layout: new StateLayout(stateDir),
+  };
+  const jobs = new LocalTrainingJobs(ctx);
+  const endpoints = new LocalEndpoints(ctx);
+
+  return {
+    name: 'local',
+    stateDir,
+    createTrainingJob: (request) => jobs.create(request),
+    describeTrainingJob: (name) => jobs.describe(name),
+    stopTrainingJob: (name) => jobs.stop(name),
+    createModel: (request) => endpoints.createModel(request),
+    createEndpointConfig: (request) => endpoints.createEndpointConfig(request),
+    deleteEndpointConfig: (name) => endpoints.deleteEndpointConfig(name),
+    createEndpoint: (name, configName, tags) => endpoints.createEndpoint(name, configName, tags),
+    updateEndpoint: (name, configName) => endpoints.updateEndpoint(name, configName),
+    describeEndpoint: (name) => endpoints.describeEndpoint(name),
+    deleteEndpoint: (name) => endpoints.deleteEndpoint(name),
+    getEndpointMetrics: (name, start, end) => endpoints.getEndpointMetrics(name, start, end),
+    getCapturedRequests: (name, start, end, limit) => endpoints.getCapturedRequests(name, start, end, limit),
+    getProjectSpend: async (projectId) => sumProjectSpend(readLedger(stateDir), projectId),
+  };
+}

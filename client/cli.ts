@@ -1,0 +1,228 @@
+/**
+ * The `mlops` command line: a thin layer over client/projects.ts,
+ * client/stack.ts and the domain modules. Exit codes: 0 success, 1 failure,
+ * 2 invalid input.
+ */
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EXIT, GATES, type Gate } from '../domain/constants';
+import { estimateCost } from '../domain/estimate';
+import { formatEstimate } from '../domain/estimate-summary';
+import { DecisionRejectedError, ProjectNotFoundError } from './approvals/backend';
+import { runDemo } from './demo';
+import { CliError, invalidInput } from './errors';
+import { formatListing, formatStatus } from './format';
+import { loadSpec, ProjectClient } from './projects';
+import { mlopsHome, runApprovalServer, runDev, runWorker } from './stack';
+import { connectClient, temporalSettings } from './temporal';
+import { readRequestFile, replay } from './traffic';
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new InvalidArgumentError(`'${value}' is not a TCP port; expected an integer from 1 to 65535`);
+  }
+  return port;
+}
+
+function parsePositive(value: string): number {
+  const number = Number(value);
+  if (!(number > 0)) throw new InvalidArgumentError(`'${value}' is not a positive number`);
+  return number;
+}
+
+function parseGate(value: string): Gate {
+  if (!(GATES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`'${value}' is not a gate; expected one of ${GATES.join(', ')}`);
+  }
+  return value as Gate;
+}
+
+function print(json: boolean | undefined, value: unknown, text: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+}
+
+async function projects(): Promise<ProjectClient> {
+  return new ProjectClient(await connectClient(temporalSettings()));
+}
+
+export function buildProgram(): Command {
+  const program = new Command('mlops')
+    .description('Cost-aware ML lifecycle orchestrator on Temporal')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('dev')
+    .description('run the embedded stack: Temporal dev server, worker, approval server and mail outbox')
+    .addOption(new Option('--temporal-port <port>', 'Temporal frontend port').argParser(parsePort).default(7233))
+    .addOption(new Option('--approvals-port <port>', 'approval web server port').argParser(parsePort).default(8787))
+    .action(async (options: { temporalPort: number; approvalsPort: number }) => {
+      await runDev({ home: mlopsHome(), temporalPort: options.temporalPort, approvalsPort: options.approvalsPort });
+    });
+
+  program
+    .command('worker')
+    .description('run a lifecycle worker against TEMPORAL_ADDRESS')
+    .action(async () => {
+      await runWorker({ home: mlopsHome() });
+    });
+
+  program
+    .command('approvals')
+    .description('the approval web server')
+    .command('serve')
+    .description('serve approval pages against TEMPORAL_ADDRESS')
+    .addOption(new Option('--port <port>', 'listen port').argParser(parsePort).env('MLOPS_APPROVALS_PORT').default(8787))
+    .action(async (options: { port: number }) => {
+      await runApprovalServer({ home: mlopsHome(), port: options.port });
+    });
+
+  program
+    .command('estimate')
+    .description('estimate the cost of a project spec, offline')
+    .argument('<spec>', 'project spec YAML file')
+    .option('--json', 'print JSON')
+    .action((specFile: string, options: { json?: boolean }) => {
+      const { spec } = loadSpec(specFile);
+      const estimate = estimateCost(spec);
+      print(options.json, estimate, () => formatEstimate(estimate));
+    });
+
+  program
+    .command('demo')
+    .description('run the quickstart project through its whole life on the embedded stack')
+    .option('--approve-as-stakeholders', 'open each approval link and press Approve as each stakeholder would')
+    .option('--json', 'print the summary as JSON')
+    .addOption(new Option('--temporal-port <port>', 'Temporal frontend port').argParser(parsePort).default(7233))
+    .addOption(new Option('--approvals-port <port>', 'approval web server port').argParser(parsePort).default(8787))
+    .option('--spec <file>', 'project spec to run', path.join('examples', 'quickstart', 'project.yaml'))
+    .action(async (options: { approveAsStakeholders?: boolean; json?: boolean; temporalPort: number; approvalsPort: number; spec: string }) => {
+      const summary = await runDemo({ home: mlopsHome(), ...options });
+      print(options.json, summary.json, () => summary.text);
+    });
+
+  program
+    .command('traffic')
+    .description("replay a request file against a project's endpoint")
+    .argument('<id>', 'project id')
+    .requiredOption('--file <file>', 'request file: one JSON body per line')
+    .addOption(new Option('--rate <rate>', 'requests per second').argParser(parsePositive).default(5))
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { file: string; rate: number; json?: boolean }) => {
+      const bodies = readRequestFile(options.file);
+      const status = await (await projects()).getStatus(id);
+      if (!status.endpoint?.url || status.endpoint.status !== 'InService') {
+        throw new CliError(`project ${id} has no endpoint in service (phase ${status.phase}); wait for the monitoring phase or run \`mlops project redeploy ${id}\``);
+      }
+      const result = await replay({ url: status.endpoint.url, bodies, rate: options.rate });
+      print(options.json, result, () => `sent ${result.sent} requests: ${result.ok} ok, ${result.failed} failed`);
+      if (result.failed > 0) process.exitCode = EXIT.failure;
+    });
+
+  const project = program.command('project').description('start and inspect projects');
+
+  project
+    .command('start')
+    .argument('<spec>', 'project spec YAML file')
+    .option('--id <id>', 'project id, instead of the one in the spec')
+    .option('--json', 'print JSON')
+    .action(async (specFile: string, options: { id?: string; json?: boolean }) => {
+      const { spec, specDir } = loadSpec(specFile);
+      if (options.id !== undefined) {
+        if (!/^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/.test(options.id)) {
+          throw invalidInput(`invalid --id '${options.id}': expected 3 to 40 lowercase letters, digits or hyphens`);
+        }
+        spec.id = options.id;
+      }
+      const workflowId = await (await projects()).start(spec, specDir);
+      print(options.json, { projectId: spec.id, workflowId }, () => `started project ${spec.id} (workflow ${workflowId})`);
+    });
+
+  project
+    .command('status')
+    .argument('<id>', 'project id')
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
+      const status = await (await projects()).getStatus(id);
+      print(options.json, status, () => formatStatus(status));
+    });
+
+  project
+    .command('list')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const rows = await (await projects()).list();
+      print(options.json, rows, () => formatListing(rows));
+    });
+
+  for (const decision of ['approve', 'reject'] as const) {
+    project
+      .command(decision)
+      .argument('<id>', 'project id')
+      .addOption(new Option('--gate <gate>', `review gate: ${GATES.join(', ')}`).argParser(parseGate).makeOptionMandatory())
+      .requiredOption('--as <email>', 'e-mail of the stakeholder deciding')
+      .option('--comment <text>', 'comment recorded with the decision')
+      .option('--json', 'print JSON')
+      .action(async (id: string, options: { gate: Gate; as: string; comment?: string; json?: boolean }) => {
+        const result = await (await projects()).decide(id, {
+          gate: options.gate,
+          email: options.as,
+          decision: decision === 'approve' ? 'approved' : 'rejected',
+          comment: options.comment,
+          channel: 'cli',
+        });
+        print(options.json, result, () => `${result.email} ${result.decision} the ${result.gate} review of ${id} at ${result.at}`);
+      });
+  }
+
+  project
+    .command('redeploy')
+    .argument('<id>', 'project id')
+    .action(async (id: string) => {
+      await (await projects()).redeploy(id);
+      process.stdout.write(`redeploying the endpoint of ${id}; follow it with \`mlops project status ${id}\`\n`);
+    });
+
+  project
+    .command('stop')
+    .argument('<id>', 'project id')
+    .option('--reason <text>', 'why the project is stopped', 'stopped from the CLI')
+    .action(async (id: string, options: { reason: string }) => {
+      await (await projects()).stop(id, options.reason);
+      process.stdout.write(`asked project ${id} to stop; it releases its resources and ends as closed\n`);
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; errors are printed, never thrown. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+    return EXIT.invalidInput;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`mlops: ${message}\n`);
+  if (err instanceof CliError) return err.exitCode;
+  if (err instanceof DecisionRejectedError || err instanceof ProjectNotFoundError) return EXIT.failure;
+  if (process.env.MLOPS_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  return EXIT.failure;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    () => process.exit(EXIT.failure),
+  );
+}

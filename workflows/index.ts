@@ -1,0 +1,4 @@
+/** Workflow entry points registered with the worker. */
+export { projectWorkflow } from './project';
+export { benchmarkWorkflow } from './benchmark';
+export { retrainingWorkflow } from './retraining';

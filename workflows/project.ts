@@ -1,0 +1,494 @@
+/**
+ * The project workflow: one per ML project, from requirements review to
+ * shutdown. It only orchestrates; every side effect is an activity.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowCancellationType,
+  condition,
+  ContinueAsNew,
+  continueAsNew,
+  executeChild,
+  isCancellation,
+  log,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+  allHandlersFinished,
+} from '@temporalio/workflow';
+import type { Recommendation } from '../activities/contracts';
+import { GATE_PHASE, type Gate, type Phase } from '../domain/constants';
+import type { ProjectSpec } from '../domain/spec';
+import type { ApprovalRecord, ProjectStatus, TrainingJobSummary } from '../domain/status';
+import { acts, slowActs } from './activities';
+import { benchmarkWorkflow } from './benchmark';
+import { closeSignal, decideUpdate, redeployUpdate, statusQuery, type DecideInput } from './messages';
+import { retrainingWorkflow } from './retraining';
+import { ownerKey, phaseKey, projectIdKey, spendKey } from './search-attributes';
+import { initialState, type MonitoringBookkeeping, type ProjectState } from './state';
+
+export interface ProjectInput {
+  spec: ProjectSpec;
+  /** Absolute folder of the spec file; relative paths in the spec resolve against it. */
+  specDir: string;
+  /** State carried over by continue-as-new; absent on the first run. */
+  resume?: ProjectState;
+}
+
+/** How long deployment may take before the project fails, in seconds. */
+const ENDPOINT_READY_TIMEOUT_SECONDS = 15 * 60;
+
+export async function projectWorkflow(input: ProjectInput): Promise<ProjectStatus> {
+  const { spec, specDir } = input;
+  const state = input.resume ?? initialState(spec, new Date().toISOString());
+  const status = state.status;
+
+  setHandler(statusQuery, () => status);
+  setHandler(decideUpdate, (decision) => applyDecision(state, decision), {
+    validator: (decision) => validateDecision(state, decision),
+  });
+  setHandler(
+    redeployUpdate,
+    () => {
+      state.redeployRequested = true;
+      return { phase: status.phase };
+    },
+    { validator: () => validateRedeploy(state) },
+  );
+  setHandler(closeSignal, ({ reason }) => {
+    state.closeRequested ??= { reason };
+  });
+
+  upsertSearchAttributes([
+    { key: projectIdKey, value: spec.id },
+    { key: ownerKey, value: spec.owner },
+    { key: phaseKey, value: status.phase },
+    { key: spendKey, value: status.spendUsd },
+  ]);
+
+  const lifecycle = new CancellationScope();
+  const closeWatch = condition(() => state.closeRequested !== undefined).then(() => lifecycle.cancel());
+  try {
+    await lifecycle.run(() => runLifecycle(spec, specDir, state));
+  } catch (err) {
+    if (isContinueAsNew(err)) throw err;
+    await CancellationScope.nonCancellable(() => releaseResources(spec, state));
+    if (isCancellation(err)) {
+      status.shutdownReason ??= state.closeRequested?.reason ?? 'the workflow was cancelled';
+      setPhase(state, 'closed');
+    } else {
+      status.failure = describeError(err);
+      setPhase(state, 'failed');
+      log.error('project failed', { projectId: spec.id, error: status.failure });
+      await CancellationScope.nonCancellable(() =>
+        acts.notify({
+          projectId: spec.id,
+          to: spec.owner,
+          subject: `[mlops] ${spec.name} failed`,
+          text: `The project ${spec.id} failed in phase ${lastActivePhase(status)}: ${status.failure}\nEvery resource it created was released.`,
+        }),
+      );
+    }
+  }
+  void closeWatch;
+  await condition(allHandlersFinished);
+  return status;
+}
+
+async function runLifecycle(spec: ProjectSpec, specDir: string, state: ProjectState): Promise<void> {
+  const status = state.status;
+  if (!state.monitoring) {
+    if (!(await reviewGate(spec, state, 'requirements'))) return;
+
+    status.estimate = await acts.estimateCost(spec);
+    if (!(await reviewGate(spec, state, 'cost'))) return;
+
+    setPhase(state, 'benchmarking');
+    const benchmark = await executeChild(benchmarkWorkflow, {
+      args: [{ spec, specDir }],
+      workflowId: `${workflowInfo().workflowId}-benchmark`,
+      cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+    });
+    status.trainingJobs = benchmark.jobs;
+    status.recommendation = benchmark.recommendation;
+    const chosen = chooseDeployment(spec, benchmark.jobs, benchmark.recommendation, benchmark.reason);
+    if (!(await reviewGate(spec, state, 'deployment', chosen.plan))) return;
+
+    await deploy(spec, specDir, state, { revision: 1, modelArtifacts: chosen.modelArtifacts, configuration: chosen.plan });
+  } else {
+    await refreshSpend(spec, state);
+  }
+  await monitor(spec, specDir, state);
+}
+
+// ---------------------------------------------------------------- approvals
+
+async function reviewGate(spec: ProjectSpec, state: ProjectState, gate: Gate, plan?: Recommendation): Promise<boolean> {
+  const status = state.status;
+  const round = (state.rounds[gate] ?? 0) + 1;
+  state.rounds[gate] = round;
+  setPhase(state, GATE_PHASE[gate]);
+
+  const summary = await acts.buildReview({
+    gate,
+    round,
+    spec,
+    context: {
+      estimate: status.estimate,
+      trainingJobs: status.trainingJobs,
+      recommendation: status.recommendation,
+      deployment: plan && { instanceType: plan.instanceType, instanceCount: plan.instanceCount },
+    },
+  });
+  status.reviews.push(summary);
+
+  const roles = new Set(spec.approvals[gate]);
+  const approvers = spec.stakeholders.filter((s) => roles.has(s.role));
+  const requestedAt = new Date().toISOString();
+  for (const approver of approvers) {
+    status.approvals.push({ gate, round, email: approver.email, name: approver.name, role: approver.role, decision: '', requestedAt });
+  }
+  status.pendingGate = gate;
+  await acts.requestApprovals({ projectId: spec.id, projectName: spec.name, gate, round, approvers, summary });
+
+  const ballots = () => status.approvals.filter((a) => a.gate === gate && a.round === round);
+  await condition(() => ballots().some((a) => a.decision === 'rejected') || ballots().every((a) => a.decision === 'approved'));
+  status.pendingGate = undefined;
+
+  const rejection = ballots().find((a) => a.decision === 'rejected');
+  if (rejection) {
+    status.shutdownReason = `${gate} review rejected by ${rejection.email}${rejection.comment ? `: ${rejection.comment}` : ''}`;
+    setPhase(state, 'rejected');
+    return false;
+  }
+  return true;
+}
+
+function findBallot(state: ProjectState, input: DecideInput): ApprovalRecord | undefined {
+  const email = input.email.trim().toLowerCase();
+  const round = state.rounds[input.gate];
+  return state.status.approvals.find((a) => a.gate === input.gate && a.round === round && a.email.toLowerCase() === email);
+}
+
+function validateDecision(state: ProjectState, input: DecideInput): void {
+  const status = state.status;
+  if (input.decision !== 'approved' && input.decision !== 'rejected') {
+    throw new Error(`invalid decision '${String(input.decision)}': expected 'approved' or 'rejected'`);
+  }
+  if (status.pendingGate !== input.gate) {
+    throw new Error(
+      `the ${input.gate} gate is not open for decisions: project ${status.projectId} is in phase ${status.phase}`,
+    );
+  }
+  const round = state.rounds[input.gate];
+  if (input.round !== undefined && input.round !== round) {
+    throw new Error(`this link is for round ${input.round} of the ${input.gate} review, which was replaced by round ${round}`);
+  }
+  const ballot = findBallot(state, input);
+  if (!ballot) {
+    throw new Error(`${input.email} is not an approver of the ${input.gate} gate of project ${status.projectId}`);
+  }
+  if (ballot.decision !== '') {
+    throw new Error(`${ballot.email} already ${ballot.decision} the ${input.gate} review at ${ballot.at}`);
+  }
+}
+
+function applyDecision(state: ProjectState, input: DecideInput) {
+  const ballot = findBallot(state, input)!;
+  ballot.decision = input.decision;
+  ballot.comment = input.comment?.trim() || undefined;
+  ballot.at = new Date().toISOString();
+  log.info('decision recorded', { projectId: state.status.projectId, gate: input.gate, decision: input.decision, channel: input.channel });
+  return { gate: input.gate, email: ballot.email, decision: input.decision, at: ballot.at, phase: state.status.phase };
+}
+
+function validateRedeploy(state: ProjectState): void {
+  const status = state.status;
+  if (status.phase !== 'shut-down') {
+    throw new Error(`project ${status.projectId} is in phase ${status.phase}; only a shut-down endpoint can be redeployed`);
+  }
+  if (status.spendUsd >= status.budgetUsd) {
+    throw new Error(
+      `project ${status.projectId} has spent $${status.spendUsd.toFixed(2)} of its $${status.budgetUsd.toFixed(2)} budget; raise budgets.totalUsd before redeploying`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------- deployment
+
+interface DeploymentChoice {
+  plan: Recommendation;
+  modelArtifacts: string;
+}
+
+function chooseDeployment(
+  spec: ProjectSpec,
+  jobs: TrainingJobSummary[],
+  recommendation: Recommendation | undefined,
+  reason: string,
+): DeploymentChoice {
+  const completed = jobs.filter((j) => j.status === 'Completed' && j.modelArtifacts);
+  const fromRecommendation =
+    recommendation &&
+    completed.find((j) => j.instanceType === recommendation.instanceType && j.instanceCount === recommendation.instanceCount && j.spot === recommendation.spot);
+  const source = fromRecommendation ?? completed[0];
+  if (!source || (!recommendation && spec.deployment.instanceType === 'recommended')) {
+    throw ApplicationFailure.nonRetryable(`no benchmark configuration can be deployed: ${reason}`, 'NoDeployableModel');
+  }
+  const configuration: Recommendation = recommendation ?? { instanceType: source.instanceType, instanceCount: source.instanceCount, spot: source.spot, reason };
+  const plan: Recommendation =
+    spec.deployment.instanceType === 'recommended'
+      ? { ...configuration, spot: false }
+      : { instanceType: spec.deployment.instanceType, instanceCount: spec.deployment.instanceCount, spot: false, reason: 'instance type fixed in the spec' };
+  return { plan, modelArtifacts: source.modelArtifacts! };
+}
+
+async function deploy(
+  spec: ProjectSpec,
+  specDir: string,
+  state: ProjectState,
+  target: { revision: number; modelArtifacts: string; configuration: Recommendation },
+): Promise<void> {
+  setPhase(state, 'deploying');
+  const endpoint = await slowActs.deployEndpoint({
+    spec,
+    specDir,
+    revision: target.revision,
+    modelArtifacts: target.modelArtifacts,
+    instanceType: target.configuration.instanceType,
+    instanceCount: target.configuration.instanceCount,
+  });
+  state.status.endpoint = endpoint;
+  state.status.endpoint = { ...endpoint, ...(await waitInService(spec, endpoint.name)) };
+  const now = new Date().toISOString();
+  state.monitoring = {
+    revision: target.revision,
+    modelArtifacts: target.modelArtifacts,
+    configuration: target.configuration,
+    servingSince: now,
+    lastCheckAt: now,
+    lastInvocationAt: now,
+    lastRetrainingAt: state.monitoring?.lastRetrainingAt,
+    alertsSent: state.monitoring?.alertsSent ?? [],
+  };
+  state.status.shutdownReason = undefined;
+  setPhase(state, 'monitoring');
+}
+
+async function waitInService(spec: ProjectSpec, endpointName: string) {
+  const pollSeconds = spec.provider === 'local' ? 1 : 30;
+  const deadline = Date.now() + ENDPOINT_READY_TIMEOUT_SECONDS * 1000;
+  for (;;) {
+    const endpoint = await acts.describeEndpoint(endpointName);
+    if (!endpoint) throw ApplicationFailure.nonRetryable(`endpoint ${endpointName} disappeared while it was being created`, 'EndpointMissing');
+    if (endpoint.status === 'InService') return endpoint;
+    if (endpoint.status === 'Failed') {
+      throw ApplicationFailure.nonRetryable(`endpoint ${endpointName} failed: ${endpoint.failureReason ?? 'no reason given'}`, 'EndpointFailed');
+    }
+    if (Date.now() >= deadline) {
+      throw ApplicationFailure.nonRetryable(
+        `endpoint ${endpointName} was still ${endpoint.status} after ${ENDPOINT_READY_TIMEOUT_SECONDS} s`,
+        'EndpointTimeout',
+      );
+    }
+    await sleep(`${pollSeconds}s`);
+  }
+}
+
+// ---------------------------------------------------------------- monitoring
+
+async function monitor(spec: ProjectSpec, specDir: string, state: ProjectState): Promise<void> {
+  const status = state.status;
+  for (;;) {
+    if (status.phase === 'shut-down') {
+      await condition(() => state.redeployRequested);
+      state.redeployRequested = false;
+      const m = state.monitoring!;
+      await deploy(spec, specDir, state, { revision: m.revision, modelArtifacts: m.modelArtifacts, configuration: m.configuration });
+      continue;
+    }
+
+    await sleep(`${spec.monitoring.intervalSeconds}s`);
+    await checkOnce(spec, specDir, state);
+
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof projectWorkflow>({ spec, specDir, resume: state });
+    }
+  }
+}
+
+async function checkOnce(spec: ProjectSpec, specDir: string, state: ProjectState): Promise<void> {
+  const status = state.status;
+  const m = state.monitoring!;
+  const endpointName = status.endpoint!.name;
+  const windowEnd = new Date().toISOString();
+  const result = await acts.collectMonitoring({
+    projectId: spec.id,
+    endpointName,
+    windowStart: m.lastCheckAt,
+    windowEnd,
+    driftSince: m.servingSince,
+    modelArtifacts: m.modelArtifacts,
+    driftMinSamples: spec.monitoring.driftMinSamples,
+  });
+  m.lastCheckAt = windowEnd;
+  if (result.invocations > 0) m.lastInvocationAt = windowEnd;
+  status.lastMonitoring = {
+    at: windowEnd,
+    invocations: result.invocations,
+    errors: result.errors,
+    latencyMsAvg: result.latencyMsAvg,
+    driftScore: result.driftScore,
+    spendUsd: result.spendUsd,
+  };
+  setSpend(state, result.spendUsd);
+  await sendBudgetAlerts(spec, state);
+
+  if (status.spendUsd >= status.budgetUsd) {
+    await shutDown(spec, state, `budget spent: $${status.spendUsd.toFixed(4)} of $${status.budgetUsd.toFixed(2)}`);
+    return;
+  }
+  const idleSeconds = (Date.parse(windowEnd) - Date.parse(m.lastInvocationAt)) / 1000;
+  if (idleSeconds >= spec.monitoring.idleWindowSeconds) {
+    await shutDown(spec, state, `idle: no invocations for ${Math.round(idleSeconds)} s (idle window ${spec.monitoring.idleWindowSeconds} s)`);
+    return;
+  }
+  if (result.driftScore !== undefined && result.driftScore >= spec.monitoring.driftThreshold && coolDownOver(spec, m, windowEnd)) {
+    await retrain(spec, specDir, state, result.driftScore);
+  }
+}
+
+function coolDownOver(spec: ProjectSpec, m: MonitoringBookkeeping, now: string): boolean {
+  if (!m.lastRetrainingAt) return true;
+  return (Date.parse(now) - Date.parse(m.lastRetrainingAt)) / 1000 >= spec.retraining.cooldownSeconds;
+}
+
+async function retrain(spec: ProjectSpec, specDir: string, state: ProjectState, driftScore: number): Promise<void> {
+  const status = state.status;
+  const m = state.monitoring!;
+  setPhase(state, 'retraining');
+  const sequence = status.retrainings.length + 1;
+  const result = await executeChild(retrainingWorkflow, {
+    args: [{ spec, specDir, sequence, configuration: m.configuration, championArtifacts: m.modelArtifacts }],
+    workflowId: `${workflowInfo().workflowId}-retraining-${sequence}`,
+    cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+  });
+  status.trainingJobs.push(result.job);
+  const at = new Date().toISOString();
+  m.lastRetrainingAt = at;
+  status.retrainings.push({
+    at,
+    driftScore,
+    jobName: result.job.name,
+    candidateMetric: result.candidateMetric,
+    championMetric: result.championMetric,
+    outcome: result.outcome,
+    reason: result.reason,
+  });
+
+  if (result.outcome === 'deployed' && result.job.modelArtifacts) {
+    const previousConfig = status.endpoint!.configName;
+    const revision = m.revision + 1;
+    const endpoint = await slowActs.updateEndpoint({
+      spec,
+      specDir,
+      endpointName: status.endpoint!.name,
+      revision,
+      modelArtifacts: result.job.modelArtifacts,
+      instanceType: m.configuration.instanceType,
+      instanceCount: m.configuration.instanceCount,
+    });
+    status.endpoint = { ...endpoint, ...(await waitInService(spec, endpoint.name)) };
+    // The old config is deleted only after the update finished, so a failed update can still roll back to it.
+    await acts.deleteEndpointConfig(previousConfig);
+    m.revision = revision;
+    m.modelArtifacts = result.job.modelArtifacts;
+    m.servingSince = new Date().toISOString();
+  }
+  setPhase(state, 'monitoring');
+}
+
+async function shutDown(spec: ProjectSpec, state: ProjectState, reason: string): Promise<void> {
+  const status = state.status;
+  await acts.deleteEndpoint(status.endpoint!.name);
+  status.endpoint = { ...status.endpoint!, status: 'Deleted', url: undefined };
+  status.shutdownReason = reason;
+  setPhase(state, 'shut-down');
+  await acts.notify({
+    projectId: spec.id,
+    to: spec.owner,
+    subject: `[mlops] ${spec.name}: endpoint shut down`,
+    text: `The endpoint of project ${spec.id} was deleted (${reason}). The model and its endpoint config are kept; run \`mlops project redeploy ${spec.id}\` to bring it back.`,
+  });
+}
+
+async function sendBudgetAlerts(spec: ProjectSpec, state: ProjectState): Promise<void> {
+  const status = state.status;
+  const m = state.monitoring!;
+  const reached = spec.monitoring.budgetAlertThresholds
+    .filter((t) => status.spendUsd >= t * status.budgetUsd && !m.alertsSent.includes(t))
+    .sort((a, b) => a - b);
+  if (reached.length === 0) return;
+  const highest = reached[reached.length - 1];
+  m.alertsSent.push(...reached);
+  await acts.notify({
+    projectId: spec.id,
+    to: spec.owner,
+    subject: `[mlops] ${spec.name}: ${Math.round(highest * 100)}% of the budget spent`,
+    text: `Project ${spec.id} has spent $${status.spendUsd.toFixed(4)} of its $${status.budgetUsd.toFixed(2)} budget.`,
+  });
+}
+
+async function refreshSpend(spec: ProjectSpec, state: ProjectState): Promise<void> {
+  void spec;
+  upsertSearchAttributes([{ key: spendKey, value: state.status.spendUsd }]);
+}
+
+// ---------------------------------------------------------------- cleanup and bookkeeping
+
+/** Stops running training jobs and deletes the endpoint, so nothing keeps billing. */
+async function releaseResources(spec: ProjectSpec, state: ProjectState): Promise<void> {
+  const status = state.status;
+  for (const job of status.trainingJobs) {
+    if (job.status === 'InProgress' || job.status === 'Stopping') {
+      await acts.stopTrainingJob(job.name);
+    }
+  }
+  if (status.endpoint && status.endpoint.status !== 'Deleted') {
+    await acts.deleteEndpoint(status.endpoint.name);
+    status.endpoint = { ...status.endpoint, status: 'Deleted', url: undefined };
+  }
+  void spec;
+}
+
+function setPhase(state: ProjectState, phase: Phase): void {
+  const status = state.status;
+  if (status.phase === phase && status.phaseHistory.length > 0) return;
+  status.phase = phase;
+  status.phaseHistory.push({ phase, at: new Date().toISOString() });
+  upsertSearchAttributes([{ key: phaseKey, value: phase }]);
+}
+
+function setSpend(state: ProjectState, spendUsd: number): void {
+  state.status.spendUsd = spendUsd;
+  upsertSearchAttributes([{ key: spendKey, value: spendUsd }]);
+}
+
+function lastActivePhase(status: ProjectStatus): Phase {
+  return status.phaseHistory.length > 1 ? status.phaseHistory[status.phaseHistory.length - 2].phase : status.phase;
+}
+
+function isContinueAsNew(err: unknown): boolean {
+  return err instanceof ContinueAsNew;
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as { cause?: unknown }).cause;
+    return cause instanceof Error && cause.message && cause.message !== err.message ? `${err.message}: ${cause.message}` : err.message;
+  }
+  return String(err);
+}
