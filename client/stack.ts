@@ -86,7 +86,7 @@ export async function startApprovals(options: {
           : err,
       ),
     );
-    server.listen(options.port, '127.0.0.1', () => resolve());
+    server.listen(options.port, process.env.MLOPS_APPROVALS_HOST || '127.0.0.1', () => resolve());
   });
   server.on('close', () => void client.connection.close());
   return server;

@@ -9,7 +9,7 @@ import type { TrainingJobSummary } from '../domain/status';
 import { acts } from './activities';
 import { runCappedTrainingJob } from './training';
 
-export interface BenchmarkInput extends SpecContext {}
+export type BenchmarkInput = SpecContext;
 
 export interface BenchmarkResult {
   jobs: TrainingJobSummary[];

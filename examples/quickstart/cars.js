@@ -126,7 +126,9 @@ function parseInvocationBody(text) {
   try {
     body = JSON.parse(text);
   } catch (error) {
-    throw new Error(`request body is not valid JSON (${error.message}); send {"instances":[{${FEATURES.map((f) => `"${f}":...`).join(',')}}]}`);
+    throw new Error(`request body is not valid JSON (${error.message}); send {"instances":[{${FEATURES.map((f) => `"${f}":...`).join(',')}}]}`, {
+      cause: error,
+    });
   }
   if (body === null || typeof body !== 'object' || !Array.isArray(body.instances)) {
     throw new Error('request body has no "instances" array; send {"instances":[{...}]} with one object per car');

@@ -3,7 +3,7 @@
 /**
  * Inference container of the quickstart, following SageMaker's hosting
  * contract: the model is in SM_MODEL_DIR, the server listens on the port in
- * SAGEMAKER_BIND_TO_PORT (or PORT, else 8080) and answers GET /ping and
+ * SAGEMAKER_BIND_TO_PORT (or PORT, else 8080) and serves GET /ping and
  * POST /invocations.
  *
  * Request:  {"instances":[{"Cylinders":8,"Displacement":307,"Horsepower":130,"Weight_in_lbs":3504,"Acceleration":12}]}

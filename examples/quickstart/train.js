@@ -75,7 +75,7 @@ function regressionMetrics(actual, predicted) {
  * Cut points between distinct values at the deciles of `values`. A decile
  * that falls inside a run of equal values moves to the nearer end of the
  * run, so discrete features (Cylinders) get fewer, non-empty bins. Each cut
- * is the midpoint between two neighbouring distinct values; bin i holds the
+ * is the midpoint between two neighbouring distinct values; bin i contains the
  * values v with edges[i-1] <= v < edges[i].
  */
 function quantileEdges(values, bins) {

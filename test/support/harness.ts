@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { simpleParser } from 'mailparser';
 import { createActivities } from '../../activities';
 import { createMailer } from '../../activities/mail';
@@ -28,6 +28,14 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const QUICKSTART_DIR = path.join(REPO_ROOT, 'examples', 'quickstart');
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let runtimeInstalled = false;
+
+/** Keeps the SDK's own logging to warnings, so test output shows failures, not worker state changes. */
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  runtimeInstalled = true;
+}
 
 /** Bundles the workflow code once per test file. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
@@ -90,6 +98,7 @@ export class Harness {
   }
 
   async start(): Promise<this> {
+    installQuietRuntime();
     const address = process.env.TEMPORAL_ADDRESS;
     if (!address) throw new Error('TEMPORAL_ADDRESS is not set: run the tests through jest, whose global setup starts the dev server');
     this.client = new Client({ connection: await Connection.connect({ address }) });

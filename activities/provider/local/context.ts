@@ -1,9 +1,10 @@
 /**
- * What every part of the local provider shares: the state folder layout,
- * settings, clock and logger, and the checks of resource names.
+ * Shared parts of the local provider: the state folder layout, settings,
+ * clock and logger, and the checks of request fields.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { NAME_PATTERN } from '../../../domain/names';
 import { InvalidInputError } from './errors';
 
 /** The subset of pino's interface the provider logs through. */
@@ -23,7 +24,7 @@ export interface LocalProviderSettings {
   ledgerIntervalSeconds: number;
   /** Milliseconds between CPU and memory samples of a training job's processes. */
   sampleIntervalMs: number;
-  /** Seconds an inference container has to answer GET /ping with 200 before the endpoint (or its update) fails. */
+  /** Seconds an inference container has to return 200 on GET /ping before the endpoint (or its update) fails. */
   endpointStartupTimeoutSeconds: number;
   /** Runner processes one training job may use, counting restarts after the runner died; then the job fails. */
   maxJobAttempts: number;
@@ -49,7 +50,7 @@ export interface ProviderContext {
   layout: StateLayout;
 }
 
-/** Where each kind of state lives under the state folder. */
+/** Paths of each kind of state under the state folder. */
 export class StateLayout {
   constructor(readonly stateDir: string) {}
 
@@ -88,9 +89,7 @@ export class StateLayout {
   }
 }
 
-/** SageMaker's pattern for training job, model, endpoint config and endpoint names; it also keeps names safe as folder names. */
-const NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
-
+/** Checks a resource name against SageMaker's pattern, which also keeps it safe as a folder name. */
 export function checkName(kind: string, name: unknown): string {
   if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
     throw new InvalidInputError(
@@ -155,8 +154,4 @@ export function siblingScript(fileName: string): string {
     );
   }
   return file;
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -13,10 +13,10 @@
  *   SAGEMAKER_ENDPOINT_NAME  the endpoint's name
  *
  * The container is healthy once GET /ping returns 200. The front port
- * forwards GET /ping and POST /invocations to the serving container, records
- * every invocation (time, status, latency) in invocations.jsonl and, when the
- * config sets captureInputs, appends request bodies answered with 2xx to
- * capture.jsonl.
+ * forwards GET /ping and POST /invocations to the serving container and
+ * records every invocation (time, status, latency) in invocations.jsonl.
+ * When the config sets captureInputs, it also appends the bodies of requests
+ * that got a 2xx response to capture.jsonl.
  *
  * It watches endpoint.json: a higher revision is a blue/green update (start
  * the new config's container, switch once healthy, then stop the old one),
@@ -35,10 +35,10 @@ const runtime = require('./runtime');
 const WATCH_MS = 250;
 const PING_INTERVAL_MS = 250;
 const PING_TIMEOUT_MS = 2000;
-/** SageMaker's limits for real-time invocations: 6 MB payload, 60 s for the container to answer. */
+/** SageMaker's limits for real-time invocations: 6 MB payload, 60 s for the container to respond. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 const INVOCATION_TIMEOUT_MS = 60_000;
-/** Crashes of a serving container the host replaces before it marks the endpoint Failed. */
+/** Number of serving-container crashes the host recovers from by starting a new container; one more marks the endpoint Failed. */
 const MAX_CONTAINER_RESTARTS = 3;
 const FAILURE_REASON_MAX_CHARS = 1024;
 
@@ -117,17 +117,29 @@ function runHost(stateDir, name, attempt) {
   const invocationsFile = path.join(dataDir, 'invocations.jsonl');
   const captureFile = path.join(dataDir, 'capture.jsonl');
   const log = runtime.createFileLogger(path.join(endpointDir, 'host.log'), { endpoint: name, attempt, pid: process.pid });
+  // The host's stderr goes nowhere, so a crash is logged here; the provider then restarts the host.
+  process.on('uncaughtException', (error) => {
+    log.error({ err: error }, 'endpoint host crashed');
+    process.exit(1);
+  });
 
   const initialRecord = runtime.readJson(recordFile);
-  if (!initialRecord) throw new Error(`endpoint record ${recordFile} is missing`);
+  if (!initialRecord) throw new Error(`endpoint record ${recordFile} is missing, so the endpoint was deleted; this host exits`);
   const { settings, tags } = initialRecord;
   const previous = runtime.readJson(statusFile) || {};
+  // A restarted host serves what its predecessor served: after a failed update
+  // that is the old config, not the record's. A pending update is applied once InService.
+  const serving =
+    previous.configName && previous.revision > 0
+      ? { configName: previous.configName, revision: previous.revision }
+      : { configName: initialRecord.configName, revision: initialRecord.revision };
 
   const state = {
     name,
     status: 'Creating',
-    configName: initialRecord.configName,
-    revision: 0,
+    configName: serving.configName,
+    // The revision this host brings up, so a host that dies while Creating still tells its successor what to serve.
+    revision: serving.revision,
     failureReason: undefined,
     url: undefined,
     port: undefined,
@@ -203,9 +215,9 @@ function runHost(stateDir, name, attempt) {
 
   function loadConfig(configName) {
     const config = runtime.readJson(path.join(computeDir, 'endpoint-configs', `${configName}.json`));
-    if (!config) throw new ContainerError(`endpoint config ${configName} not found`);
+    if (!config) throw new ContainerError(`endpoint config ${configName} not found; it was deleted while the endpoint needed it`);
     const model = runtime.readJson(path.join(computeDir, 'models', `${config.modelName}.json`));
-    if (!model) throw new ContainerError(`model ${config.modelName} of endpoint config ${configName} not found`);
+    if (!model) throw new ContainerError(`model ${config.modelName} of endpoint config ${configName} not found; it was deleted while the endpoint needed it`);
     return { config, model };
   }
 
@@ -245,12 +257,15 @@ function runHost(stateDir, name, attempt) {
       );
     }
     fleets.set(id, fleet);
-    for (const stream of [child.stdout, child.stderr]) {
-      runtime.forEachLine(stream, (line) => {
-        output.write(`${line}\n`);
-        tail.push(line);
-      });
-    }
+    const streamsClosed = Promise.all(
+      [child.stdout, child.stderr].map((stream) => {
+        runtime.forEachLine(stream, (line) => {
+          output.write(`${line}\n`);
+          tail.push(line);
+        });
+        return new Promise((resolve) => stream.on('close', resolve));
+      }),
+    );
     child.on('exit', (code, signal) => {
       fleet.exited = true;
       fleet.exit = code === null ? `was killed by ${signal}` : `exited with code ${code}`;
@@ -271,12 +286,14 @@ function runHost(stateDir, name, attempt) {
       }
       await runtime.sleep(PING_INTERVAL_MS);
     }
-    if (!fleet.exited) await stopFleet(fleet);
     const cause = shuttingDown
       ? 'the endpoint host stopped'
-      : fleet.exit
-        ? `the inference container ${fleet.exit} before answering GET /ping with 200`
-        : `the inference container did not answer GET /ping with 200 within ${settings.endpointStartupTimeoutSeconds} s`;
+      : fleet.exited
+        ? `the inference container ${fleet.exit || 'could not start'} before it returned 200 on GET /ping`
+        : `the inference container did not return 200 on GET /ping within ${settings.endpointStartupTimeoutSeconds} s`;
+    if (!fleet.exited) await stopFleet(fleet);
+    // The last lines of output can arrive after the exit event.
+    await Promise.race([streamsClosed, runtime.sleep(1000)]);
     const prefix = `${cause} (endpoint config ${configName}); last output:\n`;
     throw new ContainerError(prefix + tail.text(FAILURE_REASON_MAX_CHARS - prefix.length));
   }
@@ -384,7 +401,7 @@ function runHost(stateDir, name, attempt) {
       reply.on('end', () => {
         const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
         const payload = Buffer.concat(chunks);
-        // Records are written before the reply, so a caller that got its answer finds its invocation counted.
+        // Records are written before the reply, so a caller that received its response finds its invocation counted.
         recordInvocation(at, reply.statusCode, latencyMs, fleet.configName);
         if (fleet.config.captureInputs && reply.statusCode >= 200 && reply.statusCode < 300) {
           runtime.appendJsonLine(captureFile, { at: at.toISOString(), body: body.toString('utf8'), configName: fleet.configName });
@@ -396,7 +413,9 @@ function runHost(stateDir, name, attempt) {
         response.end(payload);
       });
     });
-    upstream.on('timeout', () => upstream.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    upstream.on('timeout', () => {
+      upstream.destroy(Object.assign(new Error(`timed out after ${INVOCATION_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' }));
+    });
     upstream.on('error', (error) => {
       const status = error.code === 'ETIMEDOUT' ? 504 : 502;
       recordInvocation(at, status, undefined, fleet.configName);
@@ -467,7 +486,7 @@ function runHost(stateDir, name, attempt) {
     state.port = port;
     state.url = `http://127.0.0.1:${port}`;
     writeStatus();
-    log.info({ url: state.url, configName: initialRecord.configName }, 'endpoint host listening');
+    log.info({ url: state.url, configName: serving.configName }, 'endpoint host listening');
 
     timers.push(setInterval(watch, WATCH_MS));
     timers.push(setInterval(writeStatus, settings.heartbeatSeconds * 1000));
@@ -486,14 +505,14 @@ function runHost(stateDir, name, attempt) {
     }
 
     try {
-      const fleet = await startFleet(initialRecord.configName);
+      const fleet = await startFleet(serving.configName);
       if (shuttingDown) return;
       active = fleet;
       state.status = 'InService';
-      state.revision = initialRecord.revision;
+      state.revision = serving.revision;
       state.inServiceAttempt = attempt;
       writeStatus();
-      log.info({ configName: initialRecord.configName }, 'endpoint in service');
+      log.info({ configName: serving.configName }, 'endpoint in service');
     } catch (error) {
       fail(error.message);
     }

@@ -2,9 +2,9 @@
  * Models, endpoint configs and endpoints of the local provider. Models and
  * configs are JSON records. An endpoint is a folder under compute/endpoints/
  * with its record (endpoint.json, written by this module), the status that
- * endpoint-host.js keeps (status.json) and numbered host locks; its
- * invocation records and captured requests live under
- * compute/endpoint-data/ and outlive it, as CloudWatch data does.
+ * endpoint-host.js keeps (status.json) and numbered host locks. Its
+ * invocation records and captured requests live under compute/endpoint-data/
+ * and outlive it, as CloudWatch data does.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -154,9 +154,10 @@ export class LocalEndpoints {
   }
 
   /**
-   * Deletes a config record. Deleting one that an endpoint serves or is
-   * updating to is rejected, because the host needs it to restart the
-   * endpoint or to finish the update. A missing config is not an error.
+   * Deletes a config record. Deleting one that an endpoint serves or has a
+   * pending update to is rejected, because the host needs it to restart the
+   * endpoint or to finish the update. The target of an update that failed is
+   * not in use. A missing config is not an error.
    */
   async deleteEndpointConfig(name: string): Promise<void> {
     checkName('endpoint config', name);
@@ -164,7 +165,8 @@ export class LocalEndpoints {
       const record = this.readRecord(endpoint);
       if (!record || record.desired === 'Deleting') continue;
       const status = this.readStatus(endpoint);
-      if (record.configName === name || status?.configName === name) {
+      const pendingTarget = record.configName === name && record.revision > (status?.revision ?? 0);
+      if (status?.configName === name || pendingTarget) {
         throw new ResourceInUseError(`endpoint config ${name} is in use by endpoint ${endpoint}; delete or update the endpoint first`);
       }
     }
@@ -284,8 +286,9 @@ export class LocalEndpoints {
     await this.finishDelete(record);
   }
 
-  /** Counts invocations in [start, end): all of them, the 5xx errors, and the latency of those a container answered. */
+  /** Counts invocations in [start, end): all of them, the 5xx errors, and the latency of those a container responded to. */
   async getEndpointMetrics(name: string, start: string, end: string): Promise<EndpointMetrics> {
+    // NOTE: reads the whole invocations file on each call; fine for local traffic, slow after millions of requests.
     checkName('endpoint', name);
     const from = checkTime('start', start);
     const to = checkTime('end', end);
@@ -419,7 +422,7 @@ export class LocalEndpoints {
     runtime.writeJsonAtomic(path.join(this.ctx.layout.endpointDir(name), 'status.json'), status);
   }
 
-  /** Bills the containers of a dead host up to its last heartbeat, so hosting time is never lost or billed twice. */
+  /** Bills the containers of a dead host from their last ledger entry to its last heartbeat, so at most one heartbeat interval goes unbilled. */
   private settleHosting(record: EndpointRecord, status: HostStatusFile | undefined): HostStatusFile | undefined {
     if (!status?.fleets || !status.heartbeatAt) return status;
     for (const fleet of status.fleets) {

@@ -1,9 +1,10 @@
 /**
  * The local compute provider: SageMaker's resource model on one machine,
  * for a laptop with no AWS account. Training jobs and endpoints run as
- * detached processes that outlive the worker; all state is JSON under
+ * detached processes that outlive the worker. All state is JSON under
  * `stateDir`, so a restarted worker picks up where the last one stopped.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import type { ComputeProvider } from '../types';
@@ -17,7 +18,7 @@ export { DEFAULT_SETTINGS, type LocalProviderSettings, type ProviderLogger } fro
 export { readLedger, type LedgerEntry } from './ledger';
 
 export interface LocalProviderOptions {
-  /** Folder of all provider state; relative paths resolve against the current directory. */
+  /** Folder of all provider state, created when missing; relative paths resolve against the current directory. */
   stateDir: string;
   /** Time source for the times the provider itself writes and for live cost figures; the runner and host processes use the system clock. */
   clock?: () => Date;
@@ -32,7 +33,9 @@ export interface LocalProvider extends ComputeProvider {
 }
 
 export function createLocalProvider(options: LocalProviderOptions): LocalProvider {
-  const stateDir = path.resolve(options.stateDir);
+  fs.mkdirSync(options.stateDir, { recursive: true });
+  // One spelling per folder: process checks compare it with the arguments and markers of running processes.
+  const stateDir = fs.realpathSync(path.resolve(options.stateDir));
   const ctx: ProviderContext = {
     stateDir,
     clock: options.clock ?? (() => new Date()),

@@ -4,11 +4,11 @@
  *
  * The provider starts it detached, so it outlives the worker. It runs the
  * job's command in its own process group with SageMaker's training
- * environment, copies the command's output to training.log, parses metrics
- * with the job's regexes, samples CPU and memory of the process tree,
- * enforces maxRuntimeSeconds and writes the job's status.json and its
- * billed time to the usage ledger. It is the only writer of status.json
- * while it lives.
+ * environment and copies the command's output to training.log. While the
+ * command runs, it parses metrics with the job's regexes, samples CPU and
+ * memory of the process tree and enforces maxRuntimeSeconds. It writes the
+ * job's status.json (as its only writer while it lives) and the billed time
+ * to the usage ledger.
  *
  * A stop request is the file stop.json, which the runner polls for. SIGTERM, SIGINT or SIGHUP without stop.json (such as a machine
  * shutdown) stops the command and leaves the job InProgress/Interrupted, so
@@ -21,7 +21,8 @@ const { spawn } = require('node:child_process');
 const runtime = require('./runtime');
 
 const STOP_POLL_MS = 200;
-/** SageMaker's FailureReason holds at most 1024 characters. */
+const FIRST_SAMPLE_MS = 50;
+/** SageMaker's FailureReason is at most 1024 characters long. */
 const FAILURE_REASON_MAX_CHARS = 1024;
 const TAIL_LINES = 30;
 const CURRENT_HOST = 'algo-1';
@@ -140,6 +141,11 @@ function runAttempt(stateDir, name, attempt) {
   const statusFile = path.join(jobDir, 'status.json');
   const stopFile = path.join(jobDir, 'stop.json');
   const log = runtime.createFileLogger(path.join(jobDir, 'runner.log'), { job: name, attempt, pid: process.pid });
+  // The runner's stderr goes nowhere, so a crash is logged here; the provider then restarts the job.
+  process.on('uncaughtException', (error) => {
+    log.error({ err: error }, 'job runner crashed');
+    process.exit(1);
+  });
   const job = runtime.readJson(path.join(jobDir, 'job.json'));
   if (!job) throw new Error(`job record ${path.join(jobDir, 'job.json')} is missing`);
   const { request, settings } = job;
@@ -199,7 +205,7 @@ function runAttempt(stateDir, name, attempt) {
 
   const timers = [];
   function finish(finalStatus, secondaryStatus, failureReason) {
-    for (const timer of timers) clearInterval(timer);
+    for (const timer of timers) clearTimeout(timer);
     const end = new Date();
     flushLedger(end);
     Object.assign(status, { status: finalStatus, secondaryStatus, failureReason, endTime: end.toISOString() });
@@ -230,12 +236,14 @@ function runAttempt(stateDir, name, attempt) {
     throw error;
   }
 
-  const output = fs.createWriteStream(path.join(jobDir, 'training.log'), { flags: 'a' });
-  output.write(`[mlops-local] attempt ${attempt} of training job ${name} started at ${started.toISOString()}\n`);
+  // Synchronous writes keep training.log complete up to the moment the runner is killed.
+  const output = fs.openSync(path.join(jobDir, 'training.log'), 'a');
+  let outputClosed = false;
+  fs.writeSync(output, `[mlops-local] attempt ${attempt} of training job ${name} started at ${started.toISOString()}\n`);
   const tail = runtime.createLineTail(TAIL_LINES);
   const parseMetrics = createMetricParser(request.metricDefinitions, metrics);
   const onLine = (line) => {
-    output.write(`${line}\n`);
+    if (!outputClosed) fs.writeSync(output, `${line}\n`);
     tail.push(line);
     parseMetrics(line);
   };
@@ -296,20 +304,21 @@ function runAttempt(stateDir, name, attempt) {
     if (!stopping && fs.existsSync(stopFile)) stop('request').catch((error) => log.error({ err: error }, 'stop failed'));
   }
 
-  const sample = runtime.createTreeSampler(child.pid);
+  const sample = runtime.createTreeSampler(child.pid, Date.now());
+  const recordSample = () => {
+    const reading = sample();
+    if (!reading) return;
+    usage.memoryMiBMax = Math.max(usage.memoryMiBMax, reading.memoryMiB);
+    if (reading.cpuPercent !== undefined) {
+      usage.samples += 1;
+      usage.cpuSum += reading.cpuPercent;
+      usage.cpuMax = Math.max(usage.cpuMax, reading.cpuPercent);
+    }
+  };
   if (sample) {
-    timers.push(
-      setInterval(() => {
-        const reading = sample();
-        if (!reading) return;
-        usage.memoryMiBMax = Math.max(usage.memoryMiBMax, reading.memoryMiB);
-        if (reading.cpuPercent !== undefined) {
-          usage.samples += 1;
-          usage.cpuSum += reading.cpuPercent;
-          usage.cpuMax = Math.max(usage.cpuMax, reading.cpuPercent);
-        }
-      }, settings.sampleIntervalMs),
-    );
+    // An early first sample gives short jobs a reading too; a job that ends within it has no resource usage.
+    timers.push(setTimeout(recordSample, FIRST_SAMPLE_MS));
+    timers.push(setInterval(recordSample, settings.sampleIntervalMs));
   }
   timers.push(setInterval(() => writeStatus(new Date()), settings.heartbeatSeconds * 1000));
   timers.push(
@@ -318,11 +327,17 @@ function runAttempt(stateDir, name, attempt) {
       writeStatus(new Date());
     }, settings.ledgerIntervalSeconds * 1000),
   );
-  timers.push(setInterval(checkStop, STOP_POLL_MS));
-  const deadline = setTimeout(() => {
-    log.warn({ maxRuntimeSeconds: request.maxRuntimeSeconds }, 'maximum run time reached');
-    stop('maxRuntime').catch((error) => log.error({ err: error }, 'stop failed'));
-  }, remainingSeconds * 1000);
+  // Polled rather than one setTimeout, which fires at once for delays over 2^31 - 1 ms (about 24.8 days).
+  const deadline = started.getTime() + remainingSeconds * 1000;
+  timers.push(
+    setInterval(() => {
+      checkStop();
+      if (!stopping && !exited && Date.now() >= deadline) {
+        log.warn({ maxRuntimeSeconds: request.maxRuntimeSeconds }, 'maximum run time reached');
+        stop('maxRuntime').catch((error) => log.error({ err: error }, 'stop failed'));
+      }
+    }, STOP_POLL_MS),
+  );
 
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
     process.on(signal, () => {
@@ -332,15 +347,15 @@ function runAttempt(stateDir, name, attempt) {
 
   child.on('exit', async (code, signal) => {
     exited = true;
-    clearTimeout(deadline);
     // Helpers the command left behind die with it, as they would with its container.
     runtime.signalResource(child.pid, marker, 'SIGKILL');
     await Promise.race([streamsClosed, runtime.sleep(2000)]);
-    await new Promise((resolve) => output.end(resolve));
+    outputClosed = true;
+    fs.closeSync(output);
     log.info({ code, signal }, 'training command exited');
 
     if (interrupted && !stopping) {
-      for (const timer of timers) clearInterval(timer);
+      for (const timer of timers) clearTimeout(timer);
       const now = new Date();
       flushLedger(now);
       status.secondaryStatus = 'Interrupted';

@@ -13,7 +13,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
-const { spawn } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const pino = require('pino');
 
 /** Environment variable that marks every process the provider starts for one resource. */
@@ -77,8 +77,10 @@ function readJson(file) {
 }
 
 /**
- * Appends one JSON line. Lines are written with O_APPEND in one write call,
- * so concurrent writers on a local file system do not interleave them.
+ * Appends one JSON line in one append-mode write. On a local Linux file
+ * system such short writes from concurrent processes land whole, one after
+ * the other; POSIX does not promise this for regular files, and network
+ * file systems may break it.
  */
 function appendJsonLine(file, value) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -168,6 +170,7 @@ function latestLock(dir, prefix) {
     if (error.code === 'ENOENT') return undefined;
     throw error;
   }
+
   const pattern = new RegExp(`^${prefix}-(\\d+)\\.lock$`);
   let n = 0;
   for (const name of names) {
@@ -175,6 +178,8 @@ function latestLock(dir, prefix) {
     if (match) n = Math.max(n, Number(match[1]));
   }
   if (n === 0) return undefined;
+
+  // An empty or half-written file is a claim whose winner has not recorded its process yet.
   const file = path.join(dir, `${prefix}-${n}.lock`);
   let text = '';
   let ageMs = 0;
@@ -184,7 +189,8 @@ function latestLock(dir, prefix) {
   } catch (error) {
     if (error.code !== 'ENOENT') throw error;
   }
-  let content = {};
+
+  let content;
   try {
     content = text ? JSON.parse(text) : {};
   } catch {
@@ -343,8 +349,8 @@ let pageBytes;
 
 function systemConstant(name, fallback) {
   try {
-    const { execFileSync } = require('node:child_process');
-    const value = Number(execFileSync('getconf', [name], { encoding: 'utf8' }).trim());
+    // A bare environment keeps the marker variable off this short-lived helper process.
+    const value = Number(execFileSync('getconf', [name], { encoding: 'utf8', env: { PATH: process.env.PATH } }).trim());
     return Number.isFinite(value) && value > 0 ? value : fallback;
   } catch {
     return fallback;
@@ -378,15 +384,16 @@ function readProcessTable() {
 /**
  * Samples the CPU and memory use of the process tree under `rootPid` (its
  * descendants and its process group). CPU is in percent of one core over the
- * interval since the previous sample; the first sample only sets the start.
+ * interval since the previous sample, or since `startedAtMs` (when the root
+ * was started) for the first one, so a short job still gets a reading.
  * Returns undefined where /proc is missing.
  */
-function createTreeSampler(rootPid) {
+function createTreeSampler(rootPid, startedAtMs) {
   if (!hasProc) return undefined;
   clockTicks = clockTicks || systemConstant('CLK_TCK', 100);
   pageBytes = pageBytes || systemConstant('PAGESIZE', 4096);
   let previous = new Map();
-  let previousAt = 0;
+  let previousAt = startedAtMs;
   return function sample() {
     const now = Date.now();
     const table = readProcessTable();
@@ -412,12 +419,11 @@ function createTreeSampler(rootPid) {
       rssPages += proc.rssPages;
     }
     const elapsedSeconds = (now - previousAt) / 1000;
-    const first = previousAt === 0;
     previous = current;
     previousAt = now;
     if (current.size === 0) return undefined;
     return {
-      cpuPercent: first || elapsedSeconds <= 0 ? undefined : (deltaTicks / clockTicks / elapsedSeconds) * 100,
+      cpuPercent: elapsedSeconds <= 0 ? undefined : (deltaTicks / clockTicks / elapsedSeconds) * 100,
       memoryMiB: (rssPages * pageBytes) / (1024 * 1024),
     };
   };

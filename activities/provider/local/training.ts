@@ -95,7 +95,7 @@ function checkRequest(request: TrainingJobRequest): TrainingJobRequest {
     hyperparameters[key] = value;
   }
   for (const definition of request.metricDefinitions ?? []) {
-    let groups = 0;
+    let groups: number;
     try {
       groups = new RegExp(`${definition.regex}|`).exec('')!.length - 1;
     } catch (error) {
@@ -223,12 +223,12 @@ export class LocalTrainingJobs {
 
   /**
    * Checks that the current attempt's runner lives. A dead runner (machine
-   * restart, killed process) is handled like a managed spot interruption:
-   * its leftover processes are killed, its time is billed up to its last
-   * heartbeat, and the job restarts under the same name with cumulative
-   * billing, up to maxJobAttempts runners. A pending stop request ends the
-   * job Stopped instead. Winning the claim on the next attempt number makes
-   * one caller do this, however many describe at once.
+   * restart, killed process) is handled like a managed spot interruption.
+   * Its leftover processes are killed and its time is billed up to its last
+   * heartbeat. Then the job restarts under the same name with cumulative
+   * billing, up to maxJobAttempts runners, or ends Stopped when a stop was
+   * requested. Only the caller that wins the claim on the next attempt
+   * number does this, however many describe at once.
    */
   private async supervise(record: JobRecord): Promise<void> {
     const name = record.request.name;
@@ -339,12 +339,22 @@ export class LocalTrainingJobs {
   }
 }
 
-/** Returns the end of a log file, at most `maxChars` characters, or an empty string when there is none. */
+/** Returns the last `maxChars` bytes of a log file as text, or an empty string when there is none. */
 function lastLines(file: string, maxChars: number): string {
+  let fd: number;
   try {
-    const text = fs.readFileSync(file, 'utf8').trimEnd();
-    return text.length > maxChars ? `...${text.slice(text.length - maxChars)}` : text;
+    fd = fs.openSync(file, 'r');
   } catch {
     return '';
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const length = Math.min(size, maxChars);
+    const buffer = Buffer.alloc(length);
+    fs.readSync(fd, buffer, 0, length, size - length);
+    const text = buffer.toString('utf8').trimEnd();
+    return length < size ? `...${text}` : text;
+  } finally {
+    fs.closeSync(fd);
   }
 }

@@ -20,11 +20,16 @@ afterAll(() => {
 });
 
 /** Creates a model folder serving `version`, its model record and an endpoint config of it. */
-async function modelWithConfig(name: string, version: string, options: { failStart?: boolean; captureInputs?: boolean } = {}): Promise<string> {
+async function modelWithConfig(
+  name: string,
+  version: string,
+  options: { failStart?: boolean; unhealthy?: boolean; captureInputs?: boolean } = {},
+): Promise<string> {
   const modelDir = path.join(stateDir, 'artifacts', name);
   fs.mkdirSync(modelDir, { recursive: true });
   fs.writeFileSync(path.join(modelDir, 'version.txt'), version);
   if (options.failStart) fs.writeFileSync(path.join(modelDir, 'fail-start'), '');
+  if (options.unhealthy) fs.writeFileSync(path.join(modelDir, 'unhealthy'), '');
   await provider.createModel({
     name,
     command: ['node', 'serve-fixture.js'],
@@ -154,6 +159,16 @@ test('container exiting fails the endpoint', async () => {
   expect(await describeEndpoint('broken')).toBeUndefined();
 });
 
+test('container never healthy fails the endpoint', async () => {
+  const impatient = makeProvider(stateDir, { endpointStartupTimeoutSeconds: 1 });
+  const config = await modelWithConfig('model-unhealthy', 'u', { unhealthy: true });
+  await impatient.createEndpoint('unhealthy', config, tags);
+  const endpoint = await endpointWhere('unhealthy', (e) => e.status === 'Failed', 'the endpoint to fail');
+  expect(endpoint.failureReason).toContain('did not return 200 on GET /ping within 1 s');
+  await waitFor(async () => processesOf(endpointDir('unhealthy')).length, (n) => n === 0, 'the failed host to exit');
+  await impatient.deleteEndpoint('unhealthy');
+});
+
 test('failed update keeps the old config', async () => {
   const good = await modelWithConfig('model-good', 'good');
   const bad = await modelWithConfig('model-bad', 'bad', { failStart: true });
@@ -164,6 +179,17 @@ test('failed update keeps the old config', async () => {
   expect(after.configName).toBe(good);
   expect(after.failureReason).toContain(`update to endpoint config ${bad} failed`);
   expect(await invoke(serving.url!, '{}')).toEqual({ status: 200, json: { version: 'good' } });
+  await provider.updateEndpoint('rollback', bad);
+  expect((await describeEndpoint('rollback'))?.status).toBe('InService');
+
+  const lock = readLock(endpointDir('rollback'), 'host')!;
+  process.kill(lock.pid!, 'SIGKILL');
+  await waitFor(async () => runtime.isOwnProcess(lock.pid, 'endpoint-host.js', [stateDir, 'rollback', 1]), (alive) => !alive, 'the host to die');
+  await describeEndpoint('rollback');
+  const restarted = await inService('rollback', good);
+  expect(await invoke(restarted.url!, '{}')).toEqual({ status: 200, json: { version: 'good' } });
+  await provider.deleteEndpointConfig(bad);
+  await expect(provider.deleteEndpointConfig(good)).rejects.toThrow(ResourceInUseError);
   await provider.deleteEndpoint('rollback');
 });
 
