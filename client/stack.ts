@@ -19,6 +19,9 @@ import { createLogger, type Logger } from './logger';
 import { ProjectClient } from './projects';
 import { connectClient, temporalSettings } from './temporal';
 
+/** Seconds a local training job gets between SIGTERM and SIGKILL; the cost cap counts them as billed. */
+const LOCAL_STOP_GRACE_SECONDS = 5;
+
 /** The state folder: $MLOPS_HOME, default ./.mlops. */
 export function mlopsHome(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env.MLOPS_HOME || '.mlops');
@@ -51,9 +54,13 @@ export async function startWorker(options: {
 }): Promise<RunningWorker> {
   const { home, logger } = options;
   const secret = await loadOrCreateSecret(path.join(home, 'approval-secret'));
-  const provider = createLocalProvider({ stateDir: home, logger: logger.child({ component: 'local-provider' }) });
+  const provider = createLocalProvider({
+    stateDir: home,
+    logger: logger.child({ component: 'local-provider' }),
+    settings: { stopGraceSeconds: LOCAL_STOP_GRACE_SECONDS, ledgerIntervalSeconds: 10 },
+  });
   const mailer = createMailer({ stateDir: home, smtpUrl: process.env.MLOPS_SMTP_URL, from: process.env.MLOPS_MAIL_FROM });
-  const activities = createActivities({ provider, mailer, secret, publicUrl: options.publicUrl, logger });
+  const activities = createActivities({ provider, mailer, secret, publicUrl: options.publicUrl, logger, stopGraceSeconds: LOCAL_STOP_GRACE_SECONDS });
   const connection = await connectWorker(options.address);
   const worker = await createLifecycleWorker({ connection, namespace: options.namespace, activities, taskQueue: options.taskQueue });
   const run = worker.run().finally(() => connection.close());

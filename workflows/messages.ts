@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Gate } from '../domain/constants';
-import type { Decision, ProjectStatus } from '../domain/status';
+import type { Decision, ProjectStatus, TrainingJobSummary } from '../domain/status';
 
 export interface DecideInput {
   gate: Gate;
@@ -34,5 +34,8 @@ export const redeployUpdate = defineUpdate<{ phase: string }, []>('redeploy');
 
 /** Stops the project: deletes the endpoint and ends the workflow as closed. */
 export const closeSignal = defineSignal<[{ reason: string }]>('close');
+
+/** Sent by benchmark and retraining child workflows to their project whenever a training job changes. */
+export const trainingJobSignal = defineSignal<[TrainingJobSummary]>('trainingJob');
 
 export const statusQuery = defineQuery<ProjectStatus>('status');

@@ -24,7 +24,7 @@ import type { ProjectSpec } from '../domain/spec';
 import type { ApprovalRecord, ProjectStatus, TrainingJobSummary } from '../domain/status';
 import { acts, slowActs } from './activities';
 import { benchmarkWorkflow } from './benchmark';
-import { closeSignal, decideUpdate, redeployUpdate, statusQuery, type DecideInput } from './messages';
+import { closeSignal, decideUpdate, redeployUpdate, statusQuery, trainingJobSignal, type DecideInput } from './messages';
 import { retrainingWorkflow } from './retraining';
 import { ownerKey, phaseKey, projectIdKey, spendKey } from './search-attributes';
 import { initialState, type MonitoringBookkeeping, type ProjectState } from './state';
@@ -57,6 +57,7 @@ export async function projectWorkflow(input: ProjectInput): Promise<ProjectStatu
     },
     { validator: () => validateRedeploy(state) },
   );
+  setHandler(trainingJobSignal, (job) => upsertJob(status, job));
   setHandler(closeSignal, ({ reason }) => {
     state.closeRequested ??= { reason };
   });
@@ -111,7 +112,7 @@ async function runLifecycle(spec: ProjectSpec, specDir: string, state: ProjectSt
       workflowId: `${workflowInfo().workflowId}-benchmark`,
       cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
     });
-    status.trainingJobs = benchmark.jobs;
+    for (const job of benchmark.jobs) upsertJob(status, job);
     status.recommendation = benchmark.recommendation;
     const chosen = chooseDeployment(spec, benchmark.jobs, benchmark.recommendation, benchmark.reason);
     if (!(await reviewGate(spec, state, 'deployment', chosen.plan))) return;
@@ -376,7 +377,7 @@ async function retrain(spec: ProjectSpec, specDir: string, state: ProjectState, 
     workflowId: `${workflowInfo().workflowId}-retraining-${sequence}`,
     cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
-  status.trainingJobs.push(result.job);
+  upsertJob(status, result.job);
   const at = new Date().toISOString();
   m.lastRetrainingAt = at;
   status.retrainings.push({
@@ -462,6 +463,12 @@ async function releaseResources(spec: ProjectSpec, state: ProjectState): Promise
     status.endpoint = { ...status.endpoint, status: 'Deleted', url: undefined };
   }
   void spec;
+}
+
+function upsertJob(status: ProjectStatus, job: TrainingJobSummary): void {
+  const index = status.trainingJobs.findIndex((j) => j.name === job.name);
+  if (index >= 0) status.trainingJobs[index] = job;
+  else status.trainingJobs.push(job);
 }
 
 function setPhase(state: ProjectState, phase: Phase): void {

@@ -2,10 +2,11 @@
  * Runs one training job under a cost cap: starts it, polls it with timers
  * and short activities, and lets the check stop it before the cap is passed.
  */
-import { CancellationScope, isCancellation, sleep } from '@temporalio/workflow';
+import { CancellationScope, getExternalWorkflowHandle, isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
 import type { StartTrainingInput } from '../activities/contracts';
 import type { TrainingJobSummary } from '../domain/status';
 import { acts } from './activities';
+import { trainingJobSignal } from './messages';
 
 /** Seconds between two checks of a running job. */
 export function trainingPollSeconds(provider: string): number {
@@ -19,8 +20,17 @@ export function trainingPollSeconds(provider: string): number {
  */
 export async function runCappedTrainingJob(
   input: StartTrainingInput,
-  onUpdate: (job: TrainingJobSummary) => void,
+  onJobChange: (job: TrainingJobSummary) => void,
 ): Promise<TrainingJobSummary> {
+  let reported = '';
+  const onUpdate = (job: TrainingJobSummary) => {
+    onJobChange(job);
+    const digest = `${job.status}|${job.stopped}|${job.costUsd.toFixed(4)}`;
+    if (digest !== reported) {
+      reported = digest;
+      reportToParent(job);
+    }
+  };
   const pollSeconds = trainingPollSeconds(input.spec.provider);
   let job = await acts.startTrainingJob(input);
   onUpdate(job);
@@ -48,4 +58,13 @@ export async function runCappedTrainingJob(
     }
     throw err;
   }
+}
+
+/** Lets the project show the job while this child runs; a missing parent (a test running the child alone) is ignored. */
+function reportToParent(job: TrainingJobSummary): void {
+  const parent = workflowInfo().parent;
+  if (!parent) return;
+  getExternalWorkflowHandle(parent.workflowId, parent.runId)
+    .signal(trainingJobSignal, job)
+    .catch(() => undefined);
 }

@@ -31,7 +31,7 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 let runtimeInstalled = false;
 
 /** Keeps the SDK's own logging to warnings, so test output shows failures, not worker state changes. */
-function installQuietRuntime(): void {
+export function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   Runtime.install({ logger: new DefaultLogger('WARN') });
   runtimeInstalled = true;
@@ -103,7 +103,7 @@ export class Harness {
     if (!address) throw new Error('TEMPORAL_ADDRESS is not set: run the tests through jest, whose global setup starts the dev server');
     this.client = new Client({ connection: await Connection.connect({ address }) });
     this.projects = new ProjectClient(this.client, this.taskQueue);
-    this.provider = createLocalProvider({ stateDir: this.home, logger: this.logger });
+    this.provider = createLocalProvider({ stateDir: this.home, logger: this.logger, settings: { stopGraceSeconds: 2, ledgerIntervalSeconds: 2 } });
     this.server = createApprovalServer({ backend: this.projects, secret: this.secret, publicUrl: 'http://127.0.0.1:0', logger: this.logger });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.approvalsUrl = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;

@@ -7,6 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readRequestFile, replay } from '../../client/traffic';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { projectWorkflowId } from '../../domain/constants';
 import type { ProjectStatus } from '../../domain/status';
 import { Harness, QUICKSTART_DIR, processesMentioning, quickstartSpec, submitDecision } from '../support/harness';
 
@@ -18,6 +20,22 @@ afterAll(() => harness.stop());
 
 const trainingRequests = readRequestFile(path.join(QUICKSTART_DIR, 'requests', 'training-period.jsonl'));
 const laterRequests = readRequestFile(path.join(QUICKSTART_DIR, 'requests', 'later-period.jsonl'));
+
+/**
+ * Saves the first run's history for the replay test; run with
+ * MLOPS_RECORD_HISTORIES=1 after a deliberate workflow change.
+ */
+async function recordHistory(projectId: string): Promise<void> {
+  let firstRunId = '';
+  for await (const execution of harness.client.workflow.list({ query: `WorkflowId = '${projectWorkflowId(projectId)}'` })) {
+    firstRunId = execution.runId;
+  }
+  const workflowId = projectWorkflowId(projectId);
+  const history = await harness.client.workflow.getHandle(workflowId, firstRunId).fetchHistory();
+  const file = path.join(__dirname, '..', 'histories', 'lifecycle-first-run.json');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `{"workflowId":${JSON.stringify(workflowId)},"history":${historyToJSON(history)}}\n`);
+}
 
 /** Approves every pending ballot of the current gate through its e-mailed link, checking that a page load decides nothing. */
 async function approveGateThroughLinks(projectId: string, gate: string): Promise<void> {
@@ -116,11 +134,23 @@ describe('project lifecycle', () => {
     expect(ping.status).toBe(200);
   });
 
+  test('monitoring continued as new with its state', async () => {
+    const runs: string[] = [];
+    for await (const execution of harness.client.workflow.list({ query: `WorkflowId = '${projectWorkflowId(spec.id)}'` })) {
+      runs.push(execution.runId);
+    }
+    expect(runs.length).toBeGreaterThan(1);
+    status = await harness.status(spec.id);
+    expect(status.retrainings).toHaveLength(1);
+    expect(status.approvals).toHaveLength(6);
+  });
+
   test('stop closes the project and releases everything', async () => {
     await harness.projects.stop(spec.id, 'test finished');
     status = await harness.waitForPhase(spec.id, 'closed', 60_000);
     expect(status.endpoint?.status).toBe('Deleted');
     expect(await harness.provider.describeEndpoint(status.endpoint!.name)).toBeUndefined();
     expect(processesMentioning(spec.id)).toEqual([]);
+    if (process.env.MLOPS_RECORD_HISTORIES) await recordHistory(spec.id);
   });
 });
