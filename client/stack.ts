@@ -13,6 +13,7 @@ import { createMailer } from '../activities/mail';
 import { createLocalProvider } from '../activities/provider/local';
 import { createLifecycleWorker, connectWorker } from '../workers/worker';
 import { startDevServer, type DevServer } from '../workers/temporal-server';
+import { installRuntimeLogger } from '../workers/runtime-logger';
 import { createApprovalServer } from './approvals/server';
 import { loadOrCreateSecret } from './approvals/tokens';
 import { createLogger, type Logger } from './logger';
@@ -53,6 +54,7 @@ export async function startWorker(options: {
   taskQueue?: string;
 }): Promise<RunningWorker> {
   const { home, logger } = options;
+  installRuntimeLogger(logger.child({ component: 'temporal-sdk' }));
   const secret = await loadOrCreateSecret(path.join(home, 'approval-secret'));
   const provider = createLocalProvider({
     stateDir: home,
