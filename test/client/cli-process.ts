@@ -54,7 +54,10 @@ function listTypeScript(dir: string): string[] {
 /** Environment of a CLI child: this process's, with the state folder and the Temporal server to use. */
 export function cliEnv(home: string, temporalAddress?: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, MLOPS_HOME: home, AWS_EC2_METADATA_DISABLED: 'true' };
-  delete env.MLOPS_DEBUG;
+  // Settings of the developer's shell that would send mail, change links or print stacks.
+  for (const name of ['MLOPS_DEBUG', 'MLOPS_SMTP_URL', 'MLOPS_PUBLIC_URL', 'MLOPS_APPROVALS_HOST', 'MLOPS_APPROVALS_PORT', 'TEMPORAL_NAMESPACE']) {
+    delete env[name];
+  }
   if (temporalAddress) env.TEMPORAL_ADDRESS = temporalAddress;
   else delete env.TEMPORAL_ADDRESS;
   return env;

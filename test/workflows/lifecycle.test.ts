@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
 import { readRequestFile, replay } from '../../client/traffic';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { projectWorkflowId } from '../../domain/constants';
@@ -38,7 +39,7 @@ async function recordHistory(projectId: string): Promise<void> {
 }
 
 /** Approves every pending ballot of the current gate through its e-mailed link, checking that a page load decides nothing. */
-async function approveGateThroughLinks(projectId: string, gate: string): Promise<void> {
+async function approveGateThroughLinks(projectId: string, gate: string, keepLink: (link: string) => void = () => undefined): Promise<void> {
   const status = await harness.waitFor(projectId, `${gate} approvals requested`, (s) => s.pendingGate === gate);
   const pending = status.approvals.filter((a) => a.gate === gate && a.decision === '');
   const mails = await harness.approvalMails(pending.length);
@@ -51,6 +52,25 @@ async function approveGateThroughLinks(projectId: string, gate: string): Promise
     expect(await decided()).toBe(before);
     const result = await submitDecision(mail.link, 'approved');
     expect(result.status).toBe(200);
+    keepLink(mail.link);
+  }
+}
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/** Approves the gate's pending ballots by clicking Approve on each e-mailed link in headless Chromium. */
+async function approveGateInBrowser(browser: Browser, projectId: string, gate: string): Promise<void> {
+  const status = await harness.waitFor(projectId, `${gate} approvals requested`, (s) => s.pendingGate === gate);
+  const pending = status.approvals.filter((a) => a.gate === gate && a.decision === '');
+  const decided = async () => (await harness.status(projectId)).approvals.filter((a) => a.gate === gate && a.decision !== '').length;
+  for (const mail of await harness.approvalMails(pending.length)) {
+    const page = await browser.newPage();
+    const before = await decided();
+    await page.goto(mail.link);
+    expect(await decided()).toBe(before);
+    await Promise.all([page.waitForURL(mail.link), page.click('button.approve')]);
+    expect(await page.locator('h1').textContent()).toBe('Decision recorded');
+    await page.close();
   }
 }
 
@@ -62,9 +82,20 @@ describe('project lifecycle', () => {
   });
   let status: ProjectStatus;
 
+  let requirementsLink = '';
+
   test('approvals lead to a benchmark', async () => {
     await harness.projects.start(spec, QUICKSTART_DIR);
-    await approveGateThroughLinks(spec.id, 'requirements');
+    await approveGateThroughLinks(spec.id, 'requirements', (link) => (requirementsLink = link));
+    await harness.waitFor(spec.id, 'cost approvals requested', (s) => s.pendingGate === 'cost');
+
+    const wrongGate = await submitDecision(requirementsLink, 'rejected');
+    expect(wrongGate.status).toBe(409);
+    expect(wrongGate.body).toMatch(/requirements gate is not open/);
+    const tampered = await submitDecision(`${requirementsLink.slice(0, -3)}${requirementsLink.endsWith('AAA') ? 'BBB' : 'AAA'}`, 'approved');
+    expect(tampered.status).toBe(403);
+    expect((await harness.status(spec.id)).approvals.some((a) => a.decision === 'rejected')).toBe(false);
+
     await approveGateThroughLinks(spec.id, 'cost');
     status = await harness.waitForPhase(spec.id, 'deployment-review', 180_000);
 
@@ -80,7 +111,17 @@ describe('project lifecycle', () => {
   });
 
   test('deployment approval puts the endpoint in service', async () => {
-    await approveGateThroughLinks(spec.id, 'deployment');
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run \`node scripts/setup.js --browser\` (npm test does)`);
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      await approveGateInBrowser(browser, spec.id, 'deployment');
+    } finally {
+      await browser.close();
+    }
     status = await harness.waitForPhase(spec.id, 'monitoring', 120_000);
     expect(status.endpoint?.status).toBe('InService');
     expect(status.endpoint?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);
