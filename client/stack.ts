@@ -16,6 +16,7 @@ import { startDevServer, type DevServer } from '../workers/temporal-server';
 import { installRuntimeLogger } from '../workers/runtime-logger';
 import { createApprovalServer } from './approvals/server';
 import { loadOrCreateSecret } from './approvals/tokens';
+import { invalidInput } from './errors';
 import { createLogger, type Logger } from './logger';
 import { ProjectClient } from './projects';
 import { connectClient, temporalSettings } from './temporal';
@@ -135,9 +136,13 @@ export async function startEmbeddedStack(options: {
   let devServer: DevServer | undefined;
   let address = process.env.TEMPORAL_ADDRESS;
   if (!address) {
+    const uiPort = options.temporalPort + 1000;
+    if (uiPort > 65535) {
+      throw invalidInput(`--temporal-port ${options.temporalPort} leaves no port for the Temporal UI, which listens on that port + 1000; choose a port up to 64535`);
+    }
     devServer = await startDevServer({
       port: options.temporalPort,
-      uiPort: options.temporalPort + 1000,
+      uiPort,
       dbFile: path.join(home, 'temporal.sqlite'),
       logFile: path.join(home, 'logs', 'temporal.log'),
     });
@@ -177,7 +182,15 @@ export async function startEmbeddedStack(options: {
 
 export async function runDev(options: { home: string; temporalPort: number; approvalsPort: number }): Promise<void> {
   const logger = createLogger('mlops-dev', logDestination(options.home, 'dev'));
+  // Listen before anything starts: a signal during start-up must still stop the Temporal server spawned by then.
+  let early: NodeJS.Signals | undefined;
+  const signalled = untilSignal().then((signal) => (early ??= signal));
   const stack = await startEmbeddedStack({ ...options, logger });
+  if (early) {
+    process.stdout.write(`received ${early} while starting, stopping\n`);
+    await stack.stop();
+    return;
+  }
   const lines = [
     `Temporal server  ${stack.temporalAddress}`,
     stack.temporalUiUrl ? `Temporal UI      ${stack.temporalUiUrl}` : undefined,
@@ -187,7 +200,7 @@ export async function runDev(options: { home: string; temporalPort: number; appr
     'mlops dev is ready; press Ctrl-C to stop',
   ];
   process.stdout.write(`${lines.filter(Boolean).join('\n')}\n`);
-  const signal = await untilSignal();
+  const signal = await signalled;
   process.stdout.write(`received ${signal}, stopping\n`);
   await stack.stop();
 }

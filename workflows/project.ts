@@ -1,6 +1,6 @@
 /**
  * The project workflow: one per ML project, from requirements review to
- * shutdown. It only orchestrates; every side effect is an activity.
+ * shutdown. It only orchestrates, and every side effect is an activity.
  */
 import {
   ApplicationFailure,
@@ -33,7 +33,7 @@ export interface ProjectInput {
   spec: ProjectSpec;
   /** Absolute folder of the spec file; relative paths in the spec resolve against it. */
   specDir: string;
-  /** State carried over by continue-as-new; absent on the first run. */
+  /** State carried over by continue-as-new, absent on the first run. */
   resume?: ProjectState;
 }
 
@@ -75,7 +75,7 @@ export async function projectWorkflow(input: ProjectInput): Promise<ProjectStatu
     await lifecycle.run(() => runLifecycle(spec, specDir, state));
   } catch (err) {
     if (isContinueAsNew(err)) throw err;
-    await CancellationScope.nonCancellable(() => releaseResources(spec, state));
+    await CancellationScope.nonCancellable(() => releaseResources(state));
     if (isCancellation(err)) {
       status.shutdownReason ??= state.closeRequested?.reason ?? 'the workflow was cancelled';
       setPhase(state, 'closed');
@@ -119,7 +119,7 @@ async function runLifecycle(spec: ProjectSpec, specDir: string, state: ProjectSt
 
     await deploy(spec, specDir, state, { revision: 1, modelArtifacts: chosen.modelArtifacts, configuration: chosen.plan });
   } else {
-    await refreshSpend(spec, state);
+    upsertSearchAttributes([{ key: spendKey, value: status.spendUsd }]);
   }
   await monitor(spec, specDir, state);
 }
@@ -443,15 +443,10 @@ async function sendBudgetAlerts(spec: ProjectSpec, state: ProjectState): Promise
   });
 }
 
-async function refreshSpend(spec: ProjectSpec, state: ProjectState): Promise<void> {
-  void spec;
-  upsertSearchAttributes([{ key: spendKey, value: state.status.spendUsd }]);
-}
-
 // ---------------------------------------------------------------- cleanup and bookkeeping
 
 /** Stops running training jobs and deletes the endpoint, so nothing keeps billing. */
-async function releaseResources(spec: ProjectSpec, state: ProjectState): Promise<void> {
+async function releaseResources(state: ProjectState): Promise<void> {
   const status = state.status;
   for (const job of status.trainingJobs) {
     if (job.status === 'InProgress' || job.status === 'Stopping') {
@@ -462,7 +457,6 @@ async function releaseResources(spec: ProjectSpec, state: ProjectState): Promise
     await acts.deleteEndpoint(status.endpoint.name);
     status.endpoint = { ...status.endpoint, status: 'Deleted', url: undefined };
   }
-  void spec;
 }
 
 function upsertJob(status: ProjectStatus, job: TrainingJobSummary): void {

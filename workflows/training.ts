@@ -14,8 +14,8 @@ export function trainingPollSeconds(provider: string): number {
 }
 
 /**
- * Runs the job to a terminal status. `onUpdate` receives every new
- * description. When the calling scope is cancelled, the job is stopped
+ * Runs the job to a terminal status. `onJobChange` receives every new
+ * description, and the parent project is signalled when the status or cost changes. When the calling scope is cancelled, the job is stopped
  * before the cancellation propagates, so nothing keeps billing.
  */
 export async function runCappedTrainingJob(
@@ -60,7 +60,7 @@ export async function runCappedTrainingJob(
   }
 }
 
-/** Lets the project show the job while this child runs; a missing parent (a test running the child alone) is ignored. */
+/** Signals the job to the parent project, so its status shows the job while this child runs. Without a parent it does nothing. */
 function reportToParent(job: TrainingJobSummary): void {
   const parent = workflowInfo().parent;
   if (!parent) return;

@@ -31,7 +31,6 @@ function writeSpec(name: string, text: string): string {
 }
 
 /** The quickstart spec as a plain object, for making one field invalid. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function quickstartObject(): Record<string, any> {
   return parse(fs.readFileSync(QUICKSTART_SPEC, 'utf8'));
 }

@@ -30,6 +30,8 @@ const approvers = {
   cost: ['bea@example.com', 'max@example.com'],
 };
 
+/** Candidates of the quickstart benchmark, as `instanceType` plus ' spot' for spot candidates. */
+let candidates: string[];
 let temporalPort: number;
 let approvalsPort: number;
 let env: NodeJS.ProcessEnv;
@@ -47,9 +49,14 @@ function writeSlowQuickstart(): string {
   spec.training.hyperparameters.sleepSeconds = SLEEP_SECONDS;
   spec.retraining.channels = { train: local('data/recent') };
   spec.inference.command = ['node', local('serve.js')];
+  candidates = (spec.training.candidates as { instanceType: string; spot?: boolean }[]).map((c) => candidateKey(c.instanceType, c.spot));
   const file = path.join(specDir, 'project.yaml');
   fs.writeFileSync(file, stringify(spec));
   return file;
+}
+
+function candidateKey(instanceType: string, spot: boolean | undefined): string {
+  return spot ? `${instanceType} spot` : instanceType;
 }
 
 function startDev(): CliProcess {
@@ -151,22 +158,30 @@ describe('mlops dev', () => {
     await approveGate('requirements');
     await approveGate('cost');
 
+    // A candidate priced far above the cap may already be stopped; none may have completed yet.
     const status = await waitForCliStatus(
       projectId,
       env,
-      'three running benchmark jobs',
-      (s) => s.trainingJobs.length === 3 && s.trainingJobs.every((j) => j.status === 'InProgress'),
+      'a job per candidate, running',
+      (s) =>
+        s.trainingJobs.length === candidates.length &&
+        s.trainingJobs.some((j) => j.status === 'InProgress') &&
+        !s.trainingJobs.some((j) => j.status === 'Completed'),
       60_000,
     );
     expect(status.phase).toBe('benchmarking');
   }, 150_000);
 
   test('SIGINT stops dev and Temporal', async () => {
+    // The Temporal server is the one process whose command line names the database in the state folder.
+    const database = path.join(home, 'temporal.sqlite');
+    expect(processesMentioning(database)).toHaveLength(1);
+
     const result = await dev!.stop('SIGINT', STOP_TIMEOUT_MS);
 
     expect(result).toEqual({ code: EXIT.ok, signal: null });
     expect(dev!.stdout).toMatch(/received SIGINT, stopping/);
-    expect(await waitForNoProcess(path.join(home, 'temporal.sqlite'), 5_000)).toEqual([]);
+    expect(await waitForNoProcess(database, 5_000)).toEqual([]);
     expect(await isListening(temporalPort)).toBe(false);
     expect(await isListening(approvalsPort)).toBe(false);
   }, STOP_TIMEOUT_MS + 10_000);
@@ -179,12 +194,14 @@ describe('mlops dev', () => {
 
     const status: ProjectStatus = await waitForCliStatus(projectId, env, 'phase deployment-review', (s) => s.phase === 'deployment-review', 120_000);
 
-    const benchmark = status.trainingJobs.filter((j) => j.purpose === 'benchmark');
-    expect(benchmark).toHaveLength(3);
-    expect(benchmark.map((j) => j.instanceType).sort()).toEqual(['ml.c5.xlarge', 'ml.m5.2xlarge', 'ml.m5.large']);
-    expect(benchmark.every((j) => j.status === 'Completed')).toBe(true);
+    expect(status.trainingJobs.every((j) => j.purpose === 'benchmark')).toBe(true);
+    expect(status.trainingJobs.map((j) => candidateKey(j.instanceType, j.spot)).sort()).toEqual([...candidates].sort());
+    for (const job of status.trainingJobs) {
+      expect(`${job.name} ${job.status}`).toMatch(job.stopped ? / Stopped$/ : / Completed$/);
+    }
+    expect(status.trainingJobs.filter((j) => j.status === 'Completed').length).toBeGreaterThan(0);
     const folders = fs.readdirSync(path.join(home, 'compute', 'training-jobs')).sort();
-    expect(folders).toEqual(benchmark.map((j) => j.name).sort());
+    expect(folders).toEqual(status.trainingJobs.map((j) => j.name).sort());
   }, READY_TIMEOUT_MS + 130_000);
 
   test('stop closes and leaves no process', async () => {
@@ -197,4 +214,38 @@ describe('mlops dev', () => {
     expect(result).toEqual({ code: EXIT.ok, signal: null });
     expect(await waitForNoProcess(home, 10_000)).toEqual([]);
   }, 60_000 + STOP_TIMEOUT_MS + 20_000);
+});
+
+describe('mlops dev start-up', () => {
+  const startupHome = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-dev-startup-'));
+
+  afterAll(() => {
+    for (const line of processesMentioning(startupHome)) {
+      try {
+        process.kill(Number(line.split(' ')[0]), 'SIGKILL');
+      } catch {
+        // It ended meanwhile.
+      }
+    }
+  });
+
+  test('SIGINT during start-up leaves nothing', async () => {
+    const port = await freePortWithUiPort();
+    let approvals = await freePort();
+    while (approvals === port || approvals === port + 1000) approvals = await freePort();
+    const starting = new CliProcess(['dev', '--temporal-port', String(port), '--approvals-port', String(approvals)], cliEnv(startupHome));
+    const database = path.join(startupHome, 'temporal.sqlite');
+    const deadline = Date.now() + 30_000;
+    while (processesMentioning(database).length === 0 && starting.running && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(processesMentioning(database)).toHaveLength(1);
+
+    const result = await starting.stop('SIGINT', READY_TIMEOUT_MS);
+
+    expect(result).toEqual({ code: EXIT.ok, signal: null });
+    expect(await waitForNoProcess(startupHome, 5_000)).toEqual([]);
+    expect(starting.stdout).toMatch(/received SIGINT while starting, stopping/);
+    expect(starting.stdout).not.toMatch(/is ready/);
+  }, READY_TIMEOUT_MS + 40_000);
 });

@@ -79,7 +79,7 @@ let baseline: Baseline;
 
 test('spec parses with existing paths', () => {
   expect(spec.id).toBe('car-mpg');
-  expect(spec.training.candidates.map((c) => `${c.instanceType}${c.spot ? ' spot' : ''}`)).toEqual(['ml.m5.large', 'ml.c5.xlarge spot', 'ml.m5.2xlarge']);
+  expect(spec.training.candidates.map((c) => `${c.instanceType}${c.spot ? ' spot' : ''}`)).toEqual(['ml.m5.large', 'ml.c5.xlarge spot', 'ml.m5.2xlarge', 'ml.p3.2xlarge']);
   for (const location of [...Object.values(spec.training.channels), ...Object.values(spec.retraining.channels ?? {})]) {
     expect(fs.existsSync(path.resolve(QUICKSTART, location))).toBe(true);
   }

@@ -43,6 +43,9 @@ test('spent budget shuts the endpoint down', async () => {
   expect(status.spendUsd).toBeGreaterThanOrEqual(spec.budgets.totalUsd);
   expect(await harness.provider.describeEndpoint(status.endpoint!.name)).toBeUndefined();
   await expect(harness.projects.redeploy(spec.id)).rejects.toThrow(/raise budgets.totalUsd/);
+  const subjects = (await harness.newApprovalMails()).map((m) => m.subject);
+  expect(subjects).toContain(`[mlops] ${spec.name}: 100% of the budget spent`);
+  expect(subjects).toContain(`[mlops] ${spec.name}: endpoint shut down`);
 
   await harness.projects.stop(spec.id, 'test finished');
   await harness.waitForPhase(spec.id, 'closed');
