@@ -69,7 +69,7 @@ async function approveThroughPage(link: string): Promise<string> {
   const page = await fetch(link);
   const html = await page.text();
   if (page.status !== 200 || !html.includes('name="decision"')) {
-    throw new CliError(`the approval page ${new URL(link).origin}/approvals/… answered HTTP ${page.status} without a decision form`);
+    throw new CliError(`the approval page ${new URL(link).origin}/approvals/… returned HTTP ${page.status} without a decision form`);
   }
   const response = await fetch(link, {
     method: 'POST',
@@ -101,7 +101,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
     const waitFor = async (what: string, done: (s: ProjectStatus) => boolean, onTick?: () => Promise<void>) => {
       const started = Date.now();
-      let lastSaid = 0;
+      let lastProgressAt = 0;
       for (;;) {
         status = await projects.getStatus(spec.id);
         for (const p of status.phaseHistory) if (!phasesSeen.includes(p.phase)) phasesSeen.push(p.phase);
@@ -111,9 +111,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         }
         if (Date.now() > deadline) throw new CliError(`timed out waiting for ${what} (phase ${status.phase}); see the logs in ${stack.logsDir}`);
         await onTick?.();
-        if (Date.now() - lastSaid > 10_000) {
+        if (Date.now() - lastProgressAt > 10_000) {
           say(`waiting for ${what} (phase ${status.phase}, ${Math.round((Date.now() - started) / 1000)} s so far)`);
-          lastSaid = Date.now();
+          lastProgressAt = Date.now();
         }
         await new Promise((r) => setTimeout(r, 1000));
       }

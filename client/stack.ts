@@ -24,7 +24,7 @@ import { connectClient, temporalSettings } from './temporal';
 /** Seconds a local training job gets between SIGTERM and SIGKILL; the cost cap counts them as billed. */
 const LOCAL_STOP_GRACE_SECONDS = 5;
 
-/** The state folder: $MLOPS_HOME, default ./.mlops. */
+/** Returns the state folder: $MLOPS_HOME, default ./.mlops. */
 export function mlopsHome(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env.MLOPS_HOME || '.mlops');
 }

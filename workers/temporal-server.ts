@@ -76,7 +76,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   } catch (err) {
     // A server that never opened its port must not outlive the caller.
     child.kill('SIGKILL');
-    throw new Error(`the Temporal dev server did not open port ${options.port}; see ${options.logFile}`, { cause: err });
+    throw new Error(`timed out waiting for the Temporal dev server to open port ${options.port}; see ${options.logFile}`, { cause: err });
   }
   if (!ready) {
     throw new Error(`the Temporal dev server exited at start; see ${options.logFile}`);

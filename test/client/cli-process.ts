@@ -24,7 +24,7 @@ export interface CliResult {
 }
 
 /**
- * Throws unless dist/ holds a build at least as new as every TypeScript
+ * Throws unless dist/ contains a build at least as new as every TypeScript
  * source, so the tests never pass or fail on stale compiled code.
  */
 export function assertBuildIsCurrent(): void {
@@ -94,13 +94,13 @@ export async function runCliJson<T>(args: string[], env: NodeJS.ProcessEnv): Pro
 }
 
 /**
- * Polls `mlops project status ID --json` until `done` holds and returns that
- * status; fails with the last status or error after `timeoutMs`.
+ * Polls `mlops project status ID --json` until `done` returns true, and
+ * returns that status. Fails with the last status or error after `timeoutMs`.
  */
 export async function waitForCliStatus(
   projectId: string,
   env: NodeJS.ProcessEnv,
-  what: string,
+  description: string,
   done: (status: ProjectStatus) => boolean,
   timeoutMs = 60_000,
 ): Promise<ProjectStatus> {
@@ -117,7 +117,7 @@ export async function waitForCliStatus(
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what} of project ${projectId}; last: ${last}`);
+  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${description} of project ${projectId}; last: ${last}`);
 }
 
 /** A long-running `mlops` child, such as `mlops dev`, with its output so far. */
@@ -147,8 +147,8 @@ export class CliProcess {
       if (!this.running) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const why = this.running ? `nothing matched within ${timeoutMs / 1000} s` : `it exited with ${this.child.exitCode ?? this.child.signalCode}`;
-    throw new Error(`expected a line matching ${pattern} from mlops, but ${why}\nstdout: ${this.stdout.slice(-3000)}\nstderr: ${this.stderr.slice(-3000)}`);
+    const reason = this.running ? `nothing matched within ${timeoutMs / 1000} s` : `it exited with ${this.child.exitCode ?? this.child.signalCode}`;
+    throw new Error(`expected a line matching ${pattern} from mlops, but ${reason}\nstdout: ${this.stdout.slice(-3000)}\nstderr: ${this.stderr.slice(-3000)}`);
   }
 
   /** Sends `signal` and waits for the exit; returns undefined when it outlives `timeoutMs`. */

@@ -1,11 +1,12 @@
 /**
- * `mlops dev` as a real child process on its own ports and state folder:
- * it starts the Temporal dev server, the worker and the approval server,
- * stops them all on SIGINT, and a restart on the same state folder carries
- * on a project whose benchmark jobs were running, without a second job per
+ * `mlops dev` as a real child process on its own ports and state folder.
+ * It starts the Temporal dev server, the worker and the approval server, and
+ * stops them all on SIGINT. A restart on the same state folder carries on a
+ * project whose benchmark jobs were running, without a second job per
  * candidate. The jest Temporal server is not used here.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -74,14 +75,14 @@ async function waitForNoProcess(needle: string, timeoutMs: number): Promise<stri
   return left;
 }
 
-/** Fetches `url` until it answers, for servers that open their port a moment after the ready line. */
+/** Fetches `url` until it responds, for servers that open their port a moment after the ready line. */
 async function fetchWhenUp(url: string, timeoutMs: number): Promise<Response> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       return await fetch(url);
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`, { cause: err });
+      if (Date.now() > deadline) throw new Error(`${url} did not respond within ${timeoutMs / 1000} s`, { cause: err });
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
@@ -227,6 +228,27 @@ describe('mlops dev start-up', () => {
         // It ended meanwhile.
       }
     }
+  });
+
+  test('busy UI port is named', async () => {
+    const port = await freePortWithUiPort();
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(port + 1000, '127.0.0.1', resolve));
+    try {
+      const result = await runCli(['dev', '--temporal-port', String(port), '--approvals-port', String(await freePort())], cliEnv(startupHome));
+
+      expect(result.code).toBe(EXIT.failure);
+      expect(result.stderr).toContain(`port ${port + 1000} on 127.0.0.1 (the Temporal UI port) is already in use`);
+      expect(processesMentioning(startupHome)).toEqual([]);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  test('temporal port without UI port exits 2', async () => {
+    const result = await runCli(['dev', '--temporal-port', '65000'], cliEnv(startupHome));
+    expect(result.code).toBe(EXIT.invalidInput);
+    expect(result.stderr).toMatch(/--temporal-port 65000 leaves no port for the Temporal UI/);
   });
 
   test('SIGINT during start-up leaves nothing', async () => {
