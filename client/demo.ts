@@ -87,6 +87,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const deadline = Date.now() + (options.timeoutSeconds ?? 20 * 60) * 1000;
 
   const stack = await startEmbeddedStack({ home: options.home, temporalPort: options.temporalPort, approvalsPort: options.approvalsPort, logger });
+  // Ctrl-C ends the demo through its failure path, which closes the project
+  // (releasing its endpoint) before the stack stops.
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = signal;
+    say(`received ${signal}: closing the project and stopping the stack`);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   say(`embedded stack ready: Temporal ${stack.temporalAddress}${stack.temporalUiUrl ? ` (UI ${stack.temporalUiUrl})` : ''}, approvals ${stack.approvalsUrl}, outbox ${stack.outboxDir}`);
   const client = await connectClient({ address: stack.temporalAddress, namespace: process.env.TEMPORAL_NAMESPACE || 'default' });
   const projects = new ProjectClient(client);
@@ -106,6 +115,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         status = await projects.getStatus(spec.id);
         for (const p of status.phaseHistory) if (!phasesSeen.includes(p.phase)) phasesSeen.push(p.phase);
         if (done(status)) return;
+        if (interrupted) throw new CliError(`interrupted by ${interrupted} while waiting for ${what}`);
         if (['rejected', 'failed', 'closed'].includes(status.phase)) {
           throw new CliError(`project ended in phase ${status.phase} while waiting for ${what}: ${status.failure ?? status.shutdownReason ?? ''}`);
         }
@@ -153,8 +163,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       }
       return sent;
     })();
-    await waitFor('a retraining', (s) => s.retrainings.length > 0 && s.phase === 'monitoring', handleMail);
-    trafficStop = true;
+    try {
+      await waitFor('a retraining', (s) => s.retrainings.length > 0 && s.phase === 'monitoring', handleMail);
+    } finally {
+      trafficStop = true;
+    }
     const laterSent = await laterTraffic;
     const retraining = status.retrainings[0];
     say(`retraining ${retraining.jobName}: ${retraining.outcome} (${retraining.reason})`);
@@ -169,11 +182,26 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     });
     return summarize(status, phasesSeen, { trainingPeriod: first.sent, laterPeriod: laterSent });
   } catch (err) {
-    await projects.stop(spec.id, 'demo failed').catch(() => undefined);
+    await closeProject(projects, spec.id, interrupted ? 'demo interrupted' : 'demo failed');
     throw err instanceof CliError ? err : new CliError(`demo failed: ${(err as Error).message}`, EXIT.failure, { cause: err });
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await client.connection.close();
     await stack.stop();
+  }
+}
+
+/** Asks the project to close and waits a bounded time for it to release its resources. */
+async function closeProject(projects: ProjectClient, projectId: string, reason: string): Promise<void> {
+  try {
+    await projects.stop(projectId, reason);
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && (await projects.getStatus(projectId)).phase !== 'closed') {
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } catch {
+    // The project may never have started or may have ended already; the stack stops either way.
   }
 }
 

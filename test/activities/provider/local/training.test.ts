@@ -105,7 +105,8 @@ test('stop ends a slow job', async () => {
   expect(job.billableSeconds).toBeLessThanOrEqual(observedSeconds);
   expect(job.costUsd).toBeCloseTo((36 / 3600) * job.billableSeconds, 10);
   expect(job.modelArtifacts).toBeUndefined();
-  expect(processesOf(jobDir('slow'))).toEqual([]);
+  // The runner writes the final status, then exits: give it a moment.
+  await waitFor(async () => processesOf(jobDir('slow')).length, (n) => n === 0, 'the job processes to exit', 10_000);
 
   const again = await provider.stopTrainingJob('slow');
   expect(again.status).toBe('Stopped');
@@ -119,7 +120,8 @@ test('stop kills a job ignoring SIGTERM', async () => {
   const job = await finished('stubborn');
   expect(job.status).toBe('Stopped');
   expect(fs.readFileSync(path.join(jobDir('stubborn'), 'training.log'), 'utf8')).toContain('ignoring SIGTERM');
-  expect(processesOf(jobDir('stubborn'))).toEqual([]);
+  // The runner writes the final status, then exits: give it a moment.
+  await waitFor(async () => processesOf(jobDir('stubborn')).length, (n) => n === 0, 'the job processes to exit', 10_000);
 });
 
 test('maxRuntime backstop stops the job', async () => {
@@ -129,7 +131,8 @@ test('maxRuntime backstop stops the job', async () => {
   expect(job.secondaryStatus).toBe('MaxRuntimeExceeded');
   expect(job.stopRequested).toBe(false);
   expect(job.failureReason).toContain('maxRuntimeSeconds of 1 s');
-  expect(processesOf(jobDir('capped'))).toEqual([]);
+  // The runner writes the final status, then exits: give it a moment.
+  await waitFor(async () => processesOf(jobDir('capped')).length, (n) => n === 0, 'the job processes to exit', 10_000);
 });
 
 test('failing command reports its output', async () => {
@@ -185,7 +188,8 @@ test('runner dying repeatedly fails the job', async () => {
   const job = await strict.describeTrainingJob('keeps-dying');
   expect(job.status).toBe('Failed');
   expect(job.failureReason).toContain('ended without finishing 2 times');
-  expect(processesOf(jobDir('keeps-dying'))).toEqual([]);
+  // The runner writes the final status, then exits: give it a moment.
+  await waitFor(async () => processesOf(jobDir('keeps-dying')).length, (n) => n === 0, 'the job processes to exit', 10_000);
 });
 
 test('stop while runner gone ends Stopped', async () => {
@@ -199,7 +203,8 @@ test('stop while runner gone ends Stopped', async () => {
   expect(job.status).toBe('Stopped');
   expect(job.stopRequested).toBe(true);
   expect(readLock(jobDir('orphaned'), 'attempt')?.pid).toBeUndefined();
-  expect(processesOf(jobDir('orphaned'))).toEqual([]);
+  // The runner writes the final status, then exits: give it a moment.
+  await waitFor(async () => processesOf(jobDir('orphaned')).length, (n) => n === 0, 'the job processes to exit', 10_000);
 });
 
 test('invalid requests are rejected', async () => {
