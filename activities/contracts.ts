@@ -127,4 +127,6 @@ export interface LifecycleActivities {
   deleteEndpointConfig(name: string): Promise<void>;
   collectMonitoring(input: MonitoringInput): Promise<MonitoringResult>;
   notify(input: NoticeInput): Promise<void>;
+  /** Spend metered so far for the project's tagged resources, in USD. */
+  projectSpend(projectId: string): Promise<number>;
 }

@@ -285,6 +285,8 @@ export function createActivities(deps: ActivityDependencies): LifecycleActivitie
     },
 
     async collectMonitoring(input) {
+      // Describing lets the provider notice an endpoint whose process died (a restarted laptop) and bring it back.
+      await provider.describeEndpoint(input.endpointName);
       const metrics = await provider.getEndpointMetrics(input.endpointName, input.windowStart, input.windowEnd);
       const captured = await provider.getCapturedRequests(input.endpointName, input.driftSince, input.windowEnd, 2000);
       const samples = captured.flatMap((request) => instancesOf(request.body));
@@ -314,6 +316,10 @@ export function createActivities(deps: ActivityDependencies): LifecycleActivitie
         driftByFeature,
         spendUsd: spend.totalUsd,
       };
+    },
+
+    async projectSpend(projectId) {
+      return (await provider.getProjectSpend(projectId)).totalUsd;
     },
 
     async notify(input) {

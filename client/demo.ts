@@ -11,7 +11,7 @@ import type { ProjectStatus } from '../domain/status';
 import { CliError } from './errors';
 import { createLogger } from './logger';
 import { loadSpec, ProjectClient } from './projects';
-import { startEmbeddedStack } from './stack';
+import { ensureHome, startEmbeddedStack } from './stack';
 import { connectClient } from './temporal';
 import { readRequestFile, replay } from './traffic';
 
@@ -83,7 +83,8 @@ async function approveThroughPage(link: string): Promise<string> {
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const { spec, specDir } = loadSpec(options.spec);
   spec.id = `${spec.id.slice(0, 24)}-${new Date().toISOString().replace(/[-:TZ.]/g, '').slice(0, 14)}`;
-  const logger = createLogger('mlops-demo', fs.createWriteStream(path.join(ensureDir(path.join(options.home, 'logs')), 'demo.log'), { flags: 'a' }));
+  ensureHome(options.home);
+  const logger = createLogger('mlops-demo', fs.createWriteStream(path.join(options.home, 'logs', 'demo.log'), { flags: 'a' }));
   const deadline = Date.now() + (options.timeoutSeconds ?? 20 * 60) * 1000;
 
   const stack = await startEmbeddedStack({ home: options.home, temporalPort: options.temporalPort, approvalsPort: options.approvalsPort, logger });
@@ -205,10 +206,6 @@ async function closeProject(projects: ProjectClient, projectId: string, reason: 
   }
 }
 
-function ensureDir(dir: string): string {
-  fs.mkdirSync(dir, { recursive: true });
-  return dir;
-}
 
 function summarize(status: ProjectStatus, phases: Phase[], requests: Record<string, number>): DemoSummary {
   const json = {

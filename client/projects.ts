@@ -12,10 +12,11 @@ import {
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { projectWorkflowId, SEARCH_ATTRIBUTES, TASK_QUEUE } from '../domain/constants';
+import { resolvePrice } from '../domain/prices';
 import { parseSpec, SpecError, type ProjectSpec } from '../domain/spec';
 import type { ProjectStatus } from '../domain/status';
 import { closeSignal, decideUpdate, redeployUpdate, statusQuery, type DecideInput, type DecideResult } from '../workflows/messages';
-import { DecisionRejectedError, ProjectNotFoundError, type ApprovalBackend } from './approvals/backend';
+import { DecisionRejectedError, ProjectEndedError, ProjectNotFoundError, type ApprovalBackend } from './approvals/backend';
 import { CliError, invalidInput } from './errors';
 
 /** Reads and validates a spec file; exits with code 2 through CliError on any problem. */
@@ -24,7 +25,9 @@ export function loadSpec(file: string): { spec: ProjectSpec; specDir: string } {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw invalidInput(`cannot read spec file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; check the path`, { cause: err });
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EISDIR' ? 'it is a folder' : code === 'ENOENT' ? 'no such file' : (code ?? String(err));
+    throw invalidInput(`cannot read spec file ${file}: ${why}; give the path of a project spec YAML file`, { cause: err });
   }
   try {
     return { spec: parseSpec(text, file), specDir: path.resolve(path.dirname(file)) };
@@ -32,6 +35,52 @@ export function loadSpec(file: string): { spec: ProjectSpec; specDir: string } {
     if (err instanceof SpecError) throw invalidInput(err.message, { cause: err });
     throw err;
   }
+}
+
+/**
+ * Checks what validation of the YAML alone cannot: every price the project
+ * will need is known, and the local provider can find its commands. Runs
+ * before a project starts, so a gap fails at once with exit code 2 instead
+ * of after the stakeholders approved.
+ */
+export function checkRunnable(spec: ProjectSpec, specDir: string): void {
+  const problems: string[] = [];
+  const price = (instanceType: string, usage: 'training' | 'hosting', spot: boolean, field: string) => {
+    try {
+      resolvePrice(spec.prices, spec.region, instanceType, usage, spot);
+    } catch (err) {
+      problems.push(`${field}: ${(err as Error).message}`);
+    }
+  };
+  spec.training.candidates.forEach((c, i) => price(c.instanceType, 'training', c.spot, `training.candidates[${i}].instanceType`));
+  if (spec.deployment.instanceType === 'recommended') {
+    spec.training.candidates.forEach((c, i) =>
+      price(c.instanceType, 'hosting', false, `training.candidates[${i}].instanceType (deployment.instanceType is recommended)`),
+    );
+  } else {
+    price(spec.deployment.instanceType, 'hosting', false, 'deployment.instanceType');
+  }
+  if (spec.provider === 'local') {
+    for (const [field, command] of [['training.command', spec.training.command], ['inference.command', spec.inference.command]] as const) {
+      const problem = missingExecutable(command, specDir);
+      if (problem) problems.push(`${field}: ${problem}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw invalidInput(`project ${spec.id} cannot run:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+/** Returns why the program of `command` cannot be found, or undefined; a shell string is not checked. */
+function missingExecutable(command: string | string[], specDir: string): string | undefined {
+  if (typeof command === 'string') return undefined;
+  const program = command[0];
+  if (program.includes('/')) {
+    const location = path.resolve(specDir, program);
+    return fs.existsSync(location) ? undefined : `${program} not found (looked for ${location}); fix the path, which is relative to the spec's folder`;
+  }
+  const found = (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir && fs.existsSync(path.join(dir, program)));
+  return found ? undefined : `${program} is not on PATH; install it or give its path relative to the spec's folder`;
 }
 
 export interface ProjectListing {
@@ -86,7 +135,7 @@ export class ProjectClient implements ApprovalBackend {
     try {
       return await handle.executeUpdate(decideUpdate, { args: [input] });
     } catch (err) {
-      throw translateUpdateError(projectId, err);
+      throw await this.explain(projectId, translateUpdateError(projectId, err));
     }
   }
 
@@ -95,7 +144,7 @@ export class ProjectClient implements ApprovalBackend {
     try {
       return await handle.executeUpdate(redeployUpdate, { args: [] });
     } catch (err) {
-      throw translateUpdateError(projectId, err);
+      throw await this.explain(projectId, translateUpdateError(projectId, err));
     }
   }
 
@@ -103,8 +152,19 @@ export class ProjectClient implements ApprovalBackend {
     try {
       await this.client.workflow.getHandle(projectWorkflowId(projectId)).signal(closeSignal, { reason });
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new ProjectNotFoundError(projectId, { cause: err });
+      if (err instanceof WorkflowNotFoundError) throw await this.explain(projectId, new ProjectNotFoundError(projectId, { cause: err }));
       throw err;
+    }
+  }
+
+  /** Tells a project that never existed from one that has ended, whose status can still be read. */
+  private async explain(projectId: string, err: Error): Promise<Error> {
+    if (!(err instanceof ProjectNotFoundError) || err instanceof ProjectEndedError) return err;
+    try {
+      const status = await this.getStatus(projectId);
+      return new ProjectEndedError(projectId, status.phase, { cause: err });
+    } catch {
+      return err;
     }
   }
 

@@ -10,13 +10,14 @@ import type { AddressInfo } from 'node:net';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createMailer } from '../activities/mail';
-import { createLocalProvider } from '../activities/provider/local';
+import { createLocalProvider, type LocalProvider } from '../activities/provider/local';
 import { createLifecycleWorker, connectWorker } from '../workers/worker';
 import { startDevServer, type DevServer } from '../workers/temporal-server';
 import { installRuntimeLogger } from '../workers/runtime-logger';
 import { createApprovalServer } from './approvals/server';
 import { loadOrCreateSecret } from './approvals/tokens';
-import { invalidInput } from './errors';
+import { CliError, invalidInput } from './errors';
+import { EXIT } from '../domain/constants';
 import { createLogger, type Logger } from './logger';
 import { ProjectClient } from './projects';
 import { connectClient, temporalSettings } from './temporal';
@@ -33,14 +34,29 @@ export function publicUrlFor(port: number, env: NodeJS.ProcessEnv = process.env)
   return (env.MLOPS_PUBLIC_URL || `http://127.0.0.1:${port}`).replace(/\/+$/, '');
 }
 
+/** Creates the state folder, or fails with a message naming MLOPS_HOME when it cannot be a folder. */
+export function ensureHome(home: string): void {
+  try {
+    fs.mkdirSync(home, { recursive: true });
+    fs.mkdirSync(path.join(home, 'logs'), { recursive: true });
+  } catch (err) {
+    throw new CliError(
+      `the state folder ${home} (MLOPS_HOME) cannot be used: ${(err as NodeJS.ErrnoException).code ?? String(err)}; point MLOPS_HOME at a folder you can write`,
+      EXIT.failure,
+      { cause: err },
+    );
+  }
+}
+
 function logDestination(home: string, name: string): fs.WriteStream {
+  ensureHome(home);
   const dir = path.join(home, 'logs');
-  fs.mkdirSync(dir, { recursive: true });
   return fs.createWriteStream(path.join(dir, `${name}.log`), { flags: 'a' });
 }
 
 export interface RunningWorker {
   worker: Worker;
+  provider: LocalProvider;
   run: Promise<void>;
   stop(): Promise<void>;
 }
@@ -69,6 +85,7 @@ export async function startWorker(options: {
   const run = worker.run().finally(() => connection.close());
   return {
     worker,
+    provider,
     run,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -131,7 +148,7 @@ export async function startEmbeddedStack(options: {
   logger: Logger;
 }): Promise<EmbeddedStack> {
   const { home, logger } = options;
-  fs.mkdirSync(home, { recursive: true });
+  ensureHome(home);
   const settings = temporalSettings();
   let devServer: DevServer | undefined;
   let address = process.env.TEMPORAL_ADDRESS;
@@ -151,8 +168,20 @@ export async function startEmbeddedStack(options: {
   const publicUrl = publicUrlFor(options.approvalsPort);
   const stoppers: (() => Promise<void>)[] = [];
   try {
-    const worker = await startWorker({ home, address, namespace: settings.namespace, publicUrl, logger: logger.child({ component: 'worker' }) });
-    stoppers.push(() => worker.stop());
+    const worker = await startWorker({ home, address, namespace: settings.namespace, publicUrl, logger: logger.child({ component: 'worker' }) }).catch(
+      (err: Error) => {
+        if (devServer) throw err;
+        throw new Error(
+          `${err.message}. TEMPORAL_ADDRESS is set to ${address}, so no server was started and --temporal-port is ignored; unset TEMPORAL_ADDRESS to start the embedded server`,
+          { cause: err },
+        );
+      },
+    );
+    // Ctrl-C stops every child process: the worker first, then the local jobs and endpoints, which the next start resumes.
+    stoppers.push(async () => {
+      await worker.stop();
+      await worker.provider.suspend();
+    });
     const server = await startApprovals({
       home,
       port: options.approvalsPort,
@@ -192,7 +221,7 @@ export async function runDev(options: { home: string; temporalPort: number; appr
     return;
   }
   const lines = [
-    `Temporal server  ${stack.temporalAddress}`,
+    `Temporal server  ${stack.temporalAddress}${stack.temporalUiUrl ? '' : ' (TEMPORAL_ADDRESS is set, so --temporal-port is ignored)'}`,
     stack.temporalUiUrl ? `Temporal UI      ${stack.temporalUiUrl}` : undefined,
     `approval server  ${stack.approvalsUrl}`,
     `mail outbox      ${stack.outboxDir}`,

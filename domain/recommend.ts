@@ -4,7 +4,7 @@
  * spot capacity.
  */
 import { INSTANCE_SPECS, smallerInstanceType } from './instances';
-import { formatDuration, formatNumber, formatUsd, plural, toCents } from './money';
+import { formatDuration, formatNumber, formatUsd, plural } from './money';
 import { SPOT_TRAINING_DISCOUNT } from './prices';
 
 /** The fields of a benchmark training job the recommendation reads (a subset of TrainingJobSummary). */
@@ -18,6 +18,8 @@ export interface BenchmarkResult {
   durationSeconds: number;
   /** True when the cost cap stopped the job. */
   stopped: boolean;
+  /** Why the job failed or was stopped, as the provider reported it. */
+  failureReason?: string;
   metrics: Record<string, number>;
   /** CPU in percent of one core per instance, memory in MiB. */
   resourceUsage?: { cpuPercentMax: number; cpuPercentAvg: number; memoryMiBMax: number };
@@ -53,7 +55,7 @@ export const LOW_CPU_SHARE = 0.3;
 /**
  * Chooses the cheapest run that completed, was not stopped by its cost cap
  * and, when `objective` is given, reported its metric and met the target.
- * Equal costs (to the cent) are broken by the better metric, then the
+ * Equal costs (to a millionth of a dollar) are broken by the better metric, then the
  * shorter run, then instance type, instance count and on-demand before
  * spot, so the result does not depend on the order of `results`.
  */
@@ -73,10 +75,16 @@ export function recommend(results: BenchmarkResult[], objective?: Objective): Re
   };
 }
 
+/** Returns a provider's failure reason on one line, shortened for a summary. */
+function oneLineReason(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 200 ? `${line.slice(0, 197)}...` : line;
+}
+
 /** Returns why a run cannot be recommended, or undefined when it can. */
 function disqualification(result: BenchmarkResult, objective: Objective | undefined): string | undefined {
   if (result.stopped) return 'was stopped by its cost cap';
-  if (result.status !== 'Completed') return `ended ${result.status}`;
+  if (result.status !== 'Completed') return `ended ${result.status}${result.failureReason ? ` (${oneLineReason(result.failureReason)})` : ''}`;
   if (!objective) return undefined;
   const value = result.metrics[objective.metric];
   if (value === undefined || !Number.isFinite(value)) return `reported no ${objective.metric}`;
@@ -93,9 +101,17 @@ function targetText(objective: Objective): string {
   return `${objective.goal === 'maximize' ? '>=' : '<='} ${objective.target}`;
 }
 
+/**
+ * Rounds to a millionth of a dollar: benchmark runs often cost fractions of
+ * a cent, so rounding to cents would make them all tie.
+ */
+function toMicroUsd(usd: number): number {
+  return Math.round(usd * 1e6);
+}
+
 function compareRuns(a: BenchmarkResult, b: BenchmarkResult, objective: Objective | undefined): number {
   return (
-    toCents(a.costUsd) - toCents(b.costUsd) ||
+    toMicroUsd(a.costUsd) - toMicroUsd(b.costUsd) ||
     compareMetric(a, b, objective) ||
     a.durationSeconds - b.durationSeconds ||
     compareText(a.instanceType, b.instanceType) ||

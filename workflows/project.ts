@@ -12,6 +12,7 @@ import {
   executeChild,
   isCancellation,
   log,
+  patched,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -36,6 +37,9 @@ export interface ProjectInput {
   /** State carried over by continue-as-new, absent on the first run. */
   resume?: ProjectState;
 }
+
+/** Patch that reads the final job statuses and spend after resources are released. */
+const FINAL_REFRESH_PATCH = 'final-status-refresh';
 
 /** How long deployment may take before the project fails, in seconds. */
 const ENDPOINT_READY_TIMEOUT_SECONDS = 15 * 60;
@@ -75,7 +79,10 @@ export async function projectWorkflow(input: ProjectInput): Promise<ProjectStatu
     await lifecycle.run(() => runLifecycle(spec, specDir, state));
   } catch (err) {
     if (isContinueAsNew(err)) throw err;
-    await CancellationScope.nonCancellable(() => releaseResources(state));
+    await CancellationScope.nonCancellable(async () => {
+      await releaseResources(state);
+      if (patched(FINAL_REFRESH_PATCH)) await refreshFinalStatus(spec, state);
+    });
     if (isCancellation(err)) {
       status.shutdownReason ??= state.closeRequested?.reason ?? 'the workflow was cancelled';
       setPhase(state, 'closed');
@@ -113,6 +120,7 @@ async function runLifecycle(spec: ProjectSpec, specDir: string, state: ProjectSt
       cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
     });
     for (const job of benchmark.jobs) upsertJob(status, job);
+    if (patched(FINAL_REFRESH_PATCH)) setSpend(state, await acts.projectSpend(spec.id));
     status.recommendation = benchmark.recommendation;
     const chosen = chooseDeployment(spec, benchmark.jobs, benchmark.recommendation, benchmark.reason);
     if (!(await reviewGate(spec, state, 'deployment', chosen.plan))) return;
@@ -459,6 +467,30 @@ async function releaseResources(state: ProjectState): Promise<void> {
   }
 }
 
+/**
+ * Waits a bounded time for stopped jobs to end and records the final spend,
+ * so the status of an ended project shows what was billed.
+ */
+async function refreshFinalStatus(spec: ProjectSpec, state: ProjectState): Promise<void> {
+  const status = state.status;
+  for (let attempt = 0; attempt < 15; attempt++) {
+    const running = status.trainingJobs.filter((j) => j.status === 'InProgress' || j.status === 'Stopping');
+    if (running.length === 0) break;
+    for (const job of running) {
+      const latest = await acts.stopTrainingJob(job.name);
+      upsertJob(status, {
+        ...job,
+        status: latest.status,
+        costUsd: latest.costUsd,
+        durationSeconds: latest.durationSeconds,
+        failureReason: latest.failureReason ?? job.failureReason,
+      });
+    }
+    await sleep('2s');
+  }
+  setSpend(state, await acts.projectSpend(spec.id));
+}
+
 function upsertJob(status: ProjectStatus, job: TrainingJobSummary): void {
   const index = status.trainingJobs.findIndex((j) => j.name === job.name);
   if (index >= 0) status.trainingJobs[index] = job;
@@ -486,10 +518,14 @@ function isContinueAsNew(err: unknown): boolean {
   return err instanceof ContinueAsNew;
 }
 
+/** Joins the messages of an error and its causes, skipping the SDK's generic wrappers, so the root cause is shown. */
 function describeError(err: unknown): string {
-  if (err instanceof Error) {
-    const cause = (err as { cause?: unknown }).cause;
-    return cause instanceof Error && cause.message && cause.message !== err.message ? `${err.message}: ${cause.message}` : err.message;
+  const messages: string[] = [];
+  for (let current: unknown = err; current; current = (current as { cause?: unknown }).cause) {
+    const message = current instanceof Error ? current.message : String(current);
+    const generic = /^(Activity task failed|Child Workflow execution failed|Workflow execution failed)$/i.test(message);
+    if (message && !generic && !messages.includes(message)) messages.push(message);
+    if (!(current instanceof Error)) break;
   }
-  return String(err);
+  return messages.join(': ') || 'unknown error';
 }

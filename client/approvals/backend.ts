@@ -26,3 +26,16 @@ export interface ApprovalBackend {
   /** Sends the decision as a Temporal Update; throws DecisionRejectedError or ProjectNotFoundError. */
   decide(projectId: string, input: DecideInput): Promise<DecideResult>;
 }
+
+/** Raised when the project's workflow has ended; `phase` is its last phase (rejected, failed or closed). */
+export class ProjectEndedError extends ProjectNotFoundError {
+  constructor(
+    projectId: string,
+    readonly phase: string,
+    options?: { cause?: unknown },
+  ) {
+    super(projectId, options);
+    this.name = 'ProjectEndedError';
+    this.message = `project ${projectId} has ended (phase ${phase}) and takes no more decisions or changes`;
+  }
+}

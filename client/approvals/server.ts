@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ProjectStatus } from '../../domain/status';
 import type { Logger } from '../logger';
-import { type ApprovalBackend, DecisionRejectedError, ProjectNotFoundError } from './backend';
+import { type ApprovalBackend, DecisionRejectedError, ProjectEndedError, ProjectNotFoundError } from './backend';
 import { MAX_COMMENT_LENGTH, renderMessagePage, renderResultPage, renderReviewPage } from './pages';
 import { type ApprovalClaims, ApprovalTokenError, ExpiredTokenError, verifyApprovalToken } from './tokens';
 
@@ -285,6 +285,13 @@ class RequestHandler {
         'Invalid link',
         'This approval link is not valid: it was changed or cut short, or it was issued by another server. ' +
           'Open the complete link from your e-mail.',
+      );
+    }
+    if (error instanceof ProjectEndedError) {
+      return new HttpError(
+        410,
+        'Project ended',
+        `Project ${error.projectId} has ended (phase ${error.phase}), so it takes no more decisions.`,
       );
     }
     if (error instanceof ProjectNotFoundError) {

@@ -78,15 +78,25 @@ describe('recommend', () => {
 
   test('ties broken independent of order', () => {
     const runs = [
-      run({ name: 'b', instanceType: 'ml.m5.xlarge', costUsd: 1.001, metrics: { accuracy: 0.95 } }),
-      run({ name: 'a', instanceType: 'ml.c5.xlarge', costUsd: 1.004, metrics: { accuracy: 0.97 } }),
-      run({ name: 'c', instanceType: 'ml.c5.2xlarge', costUsd: 0.998, metrics: { accuracy: 0.97 }, durationSeconds: 300 }),
-      run({ name: 'd', instanceType: 'ml.c5.2xlarge', costUsd: 1, metrics: { accuracy: 0.97 }, durationSeconds: 300, spot: true }),
+      run({ name: 'b', instanceType: 'ml.m5.xlarge', costUsd: 1, metrics: { accuracy: 0.95 } }),
+      run({ name: 'a', instanceType: 'ml.c5.xlarge', costUsd: 1, metrics: { accuracy: 0.97 } }),
+      run({ name: 'c', instanceType: 'ml.c5.2xlarge', costUsd: 1, metrics: { accuracy: 0.97 }, durationSeconds: 300 }),
+      run({ name: 'd', instanceType: 'ml.c5.2xlarge', costUsd: 1.0000001, metrics: { accuracy: 0.97 }, durationSeconds: 300, spot: true }),
     ];
-    // All cost $1.00 to the cent; best accuracy 0.97 leaves a, c, d; shortest leaves c, d; on-demand before spot picks c.
+    // All cost $1.000000; best accuracy 0.97 leaves a, c, d; shortest leaves c, d; on-demand before spot picks c.
     for (const order of [runs, [...runs].reverse(), [runs[3], runs[1], runs[0], runs[2]]]) {
       expect(recommend(order, accuracy).recommendation).toMatchObject({ instanceType: 'ml.c5.2xlarge', spot: false });
     }
+  });
+
+  test('sub-cent costs pick the cheapest', () => {
+    // Benchmark runs of small models cost fractions of a cent; the cheapest must still win over a shorter, dearer run.
+    const runs = [
+      run({ instanceType: 'ml.p3.2xlarge', costUsd: 0.0049, durationSeconds: 5, metrics: { accuracy: 0.97 } }),
+      run({ instanceType: 'ml.m5.large', costUsd: 0.004, durationSeconds: 120, metrics: { accuracy: 0.97 } }),
+    ];
+    expect(recommend(runs, accuracy).recommendation?.instanceType).toBe('ml.m5.large');
+    expect(recommend([...runs].reverse(), accuracy).recommendation?.instanceType).toBe('ml.m5.large');
   });
 
   test('low CPU suggests smaller type', () => {

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DecisionRejectedError } from '../../client/approvals/backend';
+import { DecisionRejectedError, ProjectEndedError } from '../../client/approvals/backend';
 import { CliError } from '../../client/errors';
 import { Harness, QUICKSTART_DIR, quickstartSpec, submitDecision } from '../support/harness';
 
@@ -75,6 +75,8 @@ describe('review gates', () => {
     const status = await harness.status(spec.id);
     expect(status.pendingGate).toBeUndefined();
     const late = harness.projects.decide(spec.id, { gate: 'requirements', email: business.email, decision: 'approved', channel: 'test' });
-    await expect(late).rejects.toThrow();
+    await expect(late).rejects.toThrow(ProjectEndedError);
+    await expect(late).rejects.toThrow(/has ended \(phase rejected\)/);
+    await expect(harness.projects.stop(spec.id, 'again')).rejects.toThrow(/has ended \(phase rejected\)/);
   });
 });

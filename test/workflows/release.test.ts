@@ -88,8 +88,9 @@ test('close during benchmark stops the jobs', async () => {
   const status = await harness.waitForPhase(spec.id, 'closed', 60_000);
   expect(status.shutdownReason).toBe('budget withdrawn');
   for (const job of status.trainingJobs) {
-    const described = await harness.provider.describeTrainingJob(job.name);
-    expect(['Stopping', 'Stopped']).toContain(described.status);
+    expect(job.status).toBe('Stopped');
+    expect((await harness.provider.describeTrainingJob(job.name)).status).toBe('Stopped');
   }
+  expect(status.spendUsd).toBeGreaterThan(0);
   await harness.waitFor(spec.id, 'runners gone', () => processesMentioning(`${spec.id}-bench`).length === 0, 30_000);
 });

@@ -11,6 +11,7 @@ import type { ComputeProvider } from '../types';
 import { DEFAULT_SETTINGS, StateLayout, type LocalProviderSettings, type ProviderContext, type ProviderLogger } from './context';
 import { LocalEndpoints } from './endpoints';
 import { readLedger, sumProjectSpend } from './ledger';
+import * as runtime from './runtime';
 import { LocalTrainingJobs } from './training';
 
 export { InvalidInputError, ResourceInUseError, ResourceNotFoundError } from './errors';
@@ -30,6 +31,13 @@ export interface LocalProviderOptions {
 
 export interface LocalProvider extends ComputeProvider {
   readonly stateDir: string;
+  /**
+   * Interrupts every job runner and endpoint host of this state folder, as
+   * a machine shutdown would: SIGTERM, then SIGKILL after `boundMs`. Jobs
+   * and endpoints stay InService/InProgress in their records, and the next
+   * describe restarts them. Returns the number of processes signalled.
+   */
+  suspend(boundMs?: number): Promise<number>;
 }
 
 export function createLocalProvider(options: LocalProviderOptions): LocalProvider {
@@ -62,5 +70,28 @@ export function createLocalProvider(options: LocalProviderOptions): LocalProvide
     getEndpointMetrics: (name, start, end) => endpoints.getEndpointMetrics(name, start, end),
     getCapturedRequests: (name, start, end, limit) => endpoints.getCapturedRequests(name, start, end, limit),
     getProjectSpend: async (projectId) => sumProjectSpend(readLedger(stateDir), projectId),
+    suspend: (boundMs = 15_000) => suspendProcesses(stateDir, boundMs),
   };
+}
+
+/** Runners and hosts are the processes started from these scripts; they stop their own children. */
+const SUPERVISORS = ['job-runner.js', 'endpoint-host.js'];
+
+async function suspendProcesses(stateDir: string, boundMs: number): Promise<number> {
+  const isSupervisor = (pid: number) => {
+    try {
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      return SUPERVISORS.some((script) => cmdline.includes(script));
+    } catch {
+      return false;
+    }
+  };
+  const supervisors = runtime.findMarkedProcesses(stateDir, true).filter(isSupervisor);
+  for (const pid of supervisors) runtime.sendSignal(pid, 'SIGTERM');
+  const deadline = Date.now() + boundMs;
+  while (runtime.findMarkedProcesses(stateDir, true).length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  for (const pid of runtime.findMarkedProcesses(stateDir, true)) runtime.sendSignal(pid, 'SIGKILL');
+  return supervisors.length;
 }
