@@ -77,8 +77,8 @@ function requirementsBody(spec: ProjectSpec): Body {
       ['notes', systemScale.notes ?? '-'],
     ]),
     figureTable('Data scale', [
-      ['size', `${formatNumber(dataScale.sizeGb)} GB`],
-      ['growth', `${formatNumber(dataScale.growthGbPerMonth)} GB per month`],
+      ['size', `${formatSmall(dataScale.sizeGb)} GB`],
+      ['growth', `${formatSmall(dataScale.growthGbPerMonth)} GB per month`],
       ['update frequency', dataScale.updateFrequency],
       ['quality notes', dataScale.qualityNotes ?? '-'],
     ]),
@@ -203,4 +203,10 @@ function optional(value: number | undefined, digits = 2): string {
 function metricsText(metrics: Record<string, number>): string {
   const entries = Object.entries(metrics);
   return entries.length === 0 ? '-' : entries.map(([name, value]) => `${name} ${formatNumber(value, 4)}`).join(', ');
+}
+
+/** Formats a quantity with two significant digits below 1, so 0.001 GB does not print as 0 GB. */
+function formatSmall(value: number): string {
+  if (value <= 0 || value >= 1) return formatNumber(value);
+  return formatNumber(value, 1 - Math.floor(Math.log10(value)));
 }

@@ -55,6 +55,16 @@ describe('requirements review', () => {
     expect(summary.paragraphs[1]).toBe('Quality objective: maximize validation:accuracy to at least 0.9.');
   });
 
+  test('small data sizes keep their digits', () => {
+    const small = makeSpec((raw) => {
+      raw.requirements.dataScale.sizeGb = 0.001;
+      raw.requirements.dataScale.growthGbPerMonth = 0.0001;
+    });
+    const data = buildReviewSummary('requirements', 1, small, {}).tables[2];
+    expect(data.rows).toContainEqual(['size', '0.001 GB']);
+    expect(data.rows).toContainEqual(['growth', '0.0001 GB per month']);
+  });
+
   test('missing monthly budget noted', () => {
     const minimal = buildReviewSummary('requirements', 1, makeSpec(), {});
     expect(minimal.notes).toEqual(['No monthly budget is set; only the total budget is checked.']);
