@@ -5,14 +5,15 @@
  */
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { EXIT, GATES, type Gate } from '../domain/constants';
-import { estimateCost } from '../domain/estimate';
-import { formatEstimate } from '../domain/estimate-summary';
+import { END_PHASES, EXIT, GATES, type Gate } from '../domain/constants';
 import { DecisionRejectedError, ProjectNotFoundError } from './approvals/backend';
 import { runDemo } from './demo';
 import { CliError, invalidInput } from './errors';
+import { runEstimate } from './estimate-command';
 import { formatListing, formatStatus } from './format';
-import { loadSpec, ProjectClient } from './projects';
+import { runPricesRefresh } from './prices';
+import { checkRunnable, loadSpec, ProjectClient } from './projects';
+import { registerReportCommand } from './report/command';
 import { mlopsHome, runApprovalServer, runDev, runWorker } from './stack';
 import { connectClient, temporalSettings } from './temporal';
 import { readRequestFile, replay } from './traffic';
@@ -29,6 +30,13 @@ function parsePositive(value: string): number {
   const number = Number(value);
   if (!(number > 0)) throw new InvalidArgumentError(`'${value}' is not a positive number`);
   return number;
+}
+
+function parseEmail(value: string): string {
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value.trim())) {
+    throw new InvalidArgumentError(`'${value}' is not an e-mail address; give the stakeholder's address from the spec`);
+  }
+  return value.trim();
 }
 
 function parseGate(value: string): Gate {
@@ -82,11 +90,23 @@ export function buildProgram(): Command {
     .command('estimate')
     .description('estimate the cost of a project spec, offline')
     .argument('<spec>', 'project spec YAML file')
+    .option('--compare <other-spec>', 'print the line-by-line change from <spec> to this spec instead')
     .option('--json', 'print JSON')
-    .action((specFile: string, options: { json?: boolean }) => {
-      const { spec } = loadSpec(specFile);
-      const estimate = estimateCost(spec);
-      print(options.json, estimate, () => formatEstimate(estimate));
+    .action((specFile: string, options: { json?: boolean; compare?: string }) => {
+      const result = runEstimate(specFile, { home: mlopsHome(), compare: options.compare });
+      print(options.json, result.json, () => result.text);
+    });
+
+  program
+    .command('prices')
+    .description('the price table estimates use: $MLOPS_PRICES, else $MLOPS_HOME/prices.json, else the bundled table')
+    .command('refresh')
+    .description('rebuild the training and hosting prices of a region from the AWS Price List API (needs AWS credentials)')
+    .option('--region <region>', 'AWS region whose SageMaker prices to fetch', 'us-east-1')
+    .option('--out <file>', 'file to write, instead of $MLOPS_PRICES or $MLOPS_HOME/prices.json')
+    .action(async (options: { region: string; out?: string }) => {
+      const { message } = await runPricesRefresh({ home: mlopsHome(), region: options.region, out: options.out });
+      process.stdout.write(`${message}\n`);
     });
 
   program
@@ -113,17 +133,25 @@ export function buildProgram(): Command {
       const bodies = readRequestFile(options.file);
       const status = await (await projects()).getStatus(id);
       if (!status.endpoint?.url || status.endpoint.status !== 'InService') {
-        throw new CliError(`project ${id} has no endpoint in service (phase ${status.phase}); wait for the monitoring phase or run \`mlops project redeploy ${id}\``);
+        const advice = (END_PHASES as readonly string[]).includes(status.phase)
+          ? 'the project has ended, so start a new one'
+          : status.phase === 'shut-down'
+            ? `run \`mlops project redeploy ${id}\` first`
+            : 'wait for the monitoring phase';
+        throw new CliError(`project ${id} has no endpoint in service (phase ${status.phase}); ${advice}`);
       }
       const result = await replay({ url: status.endpoint.url, bodies, rate: options.rate });
       print(options.json, result, () => `sent ${result.sent} requests: ${result.ok} ok, ${result.failed} failed`);
       if (result.failed > 0) process.exitCode = EXIT.failure;
     });
 
+  registerReportCommand(program, projects);
+
   const project = program.command('project').description('start and inspect projects');
 
   project
     .command('start')
+    .description('start a project from its spec; fails with exit code 2 when the spec cannot run')
     .argument('<spec>', 'project spec YAML file')
     .option('--id <id>', 'project id, instead of the one in the spec')
     .option('--json', 'print JSON')
@@ -135,12 +163,14 @@ export function buildProgram(): Command {
         }
         spec.id = options.id;
       }
+      checkRunnable(spec, specDir);
       const workflowId = await (await projects()).start(spec, specDir);
       print(options.json, { projectId: spec.id, workflowId }, () => `started project ${spec.id} (workflow ${workflowId})`);
     });
 
   project
     .command('status')
+    .description('show the phase, approvals, training jobs, endpoint, retrainings and spend of a project')
     .argument('<id>', 'project id')
     .option('--json', 'print JSON')
     .action(async (id: string, options: { json?: boolean }) => {
@@ -150,6 +180,7 @@ export function buildProgram(): Command {
 
   project
     .command('list')
+    .description('list every project with its phase, owner and spend')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       const rows = await (await projects()).list();
@@ -159,9 +190,10 @@ export function buildProgram(): Command {
   for (const decision of ['approve', 'reject'] as const) {
     project
       .command(decision)
+      .description(`${decision} the open review of a gate as one stakeholder`)
       .argument('<id>', 'project id')
       .addOption(new Option('--gate <gate>', `review gate: ${GATES.join(', ')}`).argParser(parseGate).makeOptionMandatory())
-      .requiredOption('--as <email>', 'e-mail of the stakeholder deciding')
+      .addOption(new Option('--as <email>', 'e-mail of the stakeholder deciding').argParser(parseEmail).makeOptionMandatory())
       .option('--comment <text>', 'comment recorded with the decision')
       .option('--json', 'print JSON')
       .action(async (id: string, options: { gate: Gate; as: string; comment?: string; json?: boolean }) => {
@@ -178,6 +210,7 @@ export function buildProgram(): Command {
 
   project
     .command('redeploy')
+    .description('bring a shut-down endpoint back into service')
     .argument('<id>', 'project id')
     .action(async (id: string) => {
       await (await projects()).redeploy(id);
@@ -186,6 +219,7 @@ export function buildProgram(): Command {
 
   project
     .command('stop')
+    .description('stop the training jobs, delete the endpoint and close the project')
     .argument('<id>', 'project id')
     .option('--reason <text>', 'why the project is stopped', 'stopped from the CLI')
     .action(async (id: string, options: { reason: string }) => {

@@ -22,7 +22,10 @@ export function estimateToSummary(estimate: CostEstimate): SummaryBody {
       `First 24 hours: ${formatUsd(totals.first24HoursUsd)}. ` +
       `Over ${formatNumber(estimate.horizonHours)} hours: ${formatUsd(totals.horizonUsd)}.`,
   ];
-  return { paragraphs, tables: [costTable(estimate), budgetTable(estimate)], notes: estimate.notes };
+  // Estimates computed before the per-month, options and sensitivity fields existed lack them; show what they have.
+  const deeper = estimate.monthly === undefined ? [] : [periodTable(estimate), optionsTable(estimate), spotTable(estimate), savingsTable(estimate), sensitivityTable(estimate)];
+  if (estimate.inferenceOptions) paragraphs.push(`Sizing: ${estimate.sizing.formula}. ${estimate.inferenceOptions.reason}`);
+  return { paragraphs, tables: [costTable(estimate), budgetTable(estimate), ...deeper], notes: estimate.notes };
 }
 
 /** Renders the estimate as plain text for the CLI, amounts formatted as $1,234.56. */
@@ -98,5 +101,75 @@ function budgetTable(estimate: CostEstimate): SummaryTable {
       check.label,
       check.within ? 'within budget' : 'over budget',
     ]),
+  };
+}
+
+function periodTable(estimate: CostEstimate): SummaryTable {
+  const { monthly, totals, training, inference, storage, network } = estimate;
+  return {
+    caption: 'Per month (730 h) and per year',
+    columns: ['item', 'formula', 'per month', 'per year'],
+    rows: [
+      ['training', `${formatNumber(monthly.retrainingsPerMonth)} retraining runs/month × (${training.formula})`, formatUsd(monthly.trainingUsd), formatUsd(monthly.trainingUsd * 12)],
+      ['inference', `${inference.formula} × 730 h`, formatUsd(monthly.inferenceUsd), formatUsd(monthly.inferenceUsd * 12)],
+      ['storage', `${formatNumber(storage.startGb)} GB × ${formatPrice(storage.pricePerGbMonthUsd)}/GB-month`, formatUsd(monthly.storageUsd), formatUsd(monthly.storageUsd * 12)],
+      ['network', `${network.formula} × 730 h`, formatUsd(monthly.networkUsd), formatUsd(monthly.networkUsd * 12)],
+      ['total', `per year adds the first training run (${formatUsd(training.usd)})`, formatUsd(totals.perMonthUsd), formatUsd(totals.perYearUsd)],
+    ],
+  };
+}
+
+function optionsTable(estimate: CostEstimate): SummaryTable {
+  const { inferenceOptions } = estimate;
+  return {
+    caption: `Inference options per month${inferenceOptions.latencyTargetMs === undefined ? '' : `, latency target ${formatNumber(inferenceOptions.latencyTargetMs)} ms`}`,
+    columns: ['option', 'per month', 'latency', 'meets target', 'formula'],
+    rows: inferenceOptions.options.map((option) => [
+      option.option === inferenceOptions.recommended ? `${option.option} (recommended)` : option.option,
+      option.monthlyUsd === undefined ? `- (${option.reason})` : formatUsd(option.monthlyUsd),
+      option.latencyMs === undefined ? '-' : `${formatNumber(option.latencyMs)} ms`,
+      option.meetsLatencyTarget ? 'yes' : 'no',
+      option.formula,
+    ]),
+  };
+}
+
+function spotTable(estimate: CostEstimate): SummaryTable {
+  const { spot } = estimate;
+  return {
+    caption: 'Training run: on-demand against spot',
+    columns: ['capacity', 'hours', 'cost', 'formula'],
+    rows: [
+      ['on-demand', formatNumber(estimate.training.hours), formatUsd(spot.onDemandUsd), estimate.training.formula],
+      ['spot', formatNumber(spot.spotHours), formatUsd(spot.spotUsd), spot.formula],
+    ],
+  };
+}
+
+function savingsTable(estimate: CostEstimate): SummaryTable {
+  return {
+    caption: `Steady real-time hosting (${estimate.sizing.instanceCount} × ${estimate.inference.instanceType}): savings plans, discounts are estimates`,
+    columns: ['plan', 'discount', 'per month', 'commitment', 'break-even'],
+    rows: estimate.savingsPlans.map((plan) => [
+      plan.term,
+      `${formatNumber(plan.discount * 100, 0)} %`,
+      formatUsd(plan.monthlyUsd),
+      plan.termMonths === 0 ? '-' : `${formatUsd(plan.commitmentUsd)} over ${plan.termMonths} months`,
+      plan.termMonths === 0 ? '-' : `pays off if the endpoint runs ${formatNumber(plan.breakEvenMonths, 1)} of ${plan.termMonths} months`,
+    ]),
+  };
+}
+
+function sensitivityTable(estimate: CostEstimate): SummaryTable {
+  const { sensitivity } = estimate;
+  const change = (usd: number) => `${formatUsd(usd)} (${usd >= sensitivity.baseMonthlyUsd ? '+' : '-'}${formatUsd(Math.abs(usd - sensitivity.baseMonthlyUsd))})`;
+  return {
+    caption: 'Sensitivity: cost per month',
+    columns: ['case', 'per month'],
+    rows: [
+      ['as specified', formatUsd(sensitivity.baseMonthlyUsd)],
+      ['users double', change(sensitivity.usersDoubledMonthlyUsd)],
+      ['data doubles (training time too)', change(sensitivity.dataDoubledMonthlyUsd)],
+    ],
   };
 }

@@ -5,15 +5,25 @@
  * except unit prices and per-hour rates, which keep up to a millionth of a
  * dollar so that small per-request prices stay visible.
  */
-import { formatPrice, formatUsd, HOURS_PER_MONTH, plural, roundUsd, sumUsd } from './money';
+import { formatNumber, formatPrice, formatUsd, HOURS_PER_MONTH, plural, roundUsd, sumUsd } from './money';
+import {
+  compareInferenceOptions,
+  compareSavingsPlans,
+  compareSpot,
+  type InferenceOptions,
+  type SavingsPlanOption,
+  sizeEndpoint,
+  type SizingEstimate,
+  type SpotComparison,
+} from './estimate-options';
 import {
   PRICE_TABLE,
   PriceNotFoundError,
+  type PriceTable,
   resolvePrice,
   type ResolvedPrice,
   resolveStoragePrice,
   resolveTransferPrice,
-  SPOT_TRAINING_DISCOUNT,
 } from './prices';
 import type { ProjectSpec } from './spec';
 
@@ -34,6 +44,8 @@ export interface TrainingCostEstimate {
   usd: number;
   /** The same run with managed spot training at the usual discount. */
   spotUsd: number;
+  /** The inputs of `usd`, such as `1 × ml.p3.2xlarge × 4 h × $16.00/instance-hour`. */
+  formula: string;
 }
 
 export type InferenceBasis = 'per-request' | 'per-instance-hour';
@@ -56,6 +68,8 @@ export interface InferenceCostEstimate {
   perHourUsd: number;
   first24HoursUsd: number;
   horizonUsd: number;
+  /** The inputs of `perHourUsd`. */
+  formula: string;
 }
 
 export interface StorageCostEstimate {
@@ -66,6 +80,8 @@ export interface StorageCostEstimate {
   priceSource: string;
   first24HoursUsd: number;
   horizonUsd: number;
+  /** The inputs of `horizonUsd`. */
+  formula: string;
 }
 
 export interface NetworkCostEstimate {
@@ -76,6 +92,28 @@ export interface NetworkCostEstimate {
   perHourUsd: number;
   first24HoursUsd: number;
   horizonUsd: number;
+  /** The inputs of `perHourUsd`. */
+  formula: string;
+}
+
+/** Cost of one 730-hour month once deployed, by item. */
+export interface MonthlyCost {
+  /** Retraining runs per month from dataScale.updateFrequency: hourly 730, daily 730/24, weekly 730/168, monthly 1, yearly 1/12, never 0. */
+  retrainingsPerMonth: number;
+  trainingUsd: number;
+  inferenceUsd: number;
+  storageUsd: number;
+  networkUsd: number;
+  totalUsd: number;
+}
+
+/** Monthly cost if one scale doubles, everything else unchanged. */
+export interface Sensitivity {
+  baseMonthlyUsd: number;
+  /** users × 2: more requests, network and, with a throughput, more instances. */
+  usersDoubledMonthlyUsd: number;
+  /** sizeGb, growthGbPerMonth and training.expectedHours × 2, since training time is taken to grow linearly with data. */
+  dataDoubledMonthlyUsd: number;
 }
 
 /** One comparison of an estimated amount with a budget of the spec. */
@@ -107,7 +145,18 @@ export interface CostEstimate {
     runningPerHourUsd: number;
     /** Inference and network over a 730-hour month, plus storage at the starting size. */
     monthlyRunningUsd: number;
+    /** monthlyRunningUsd plus the retraining runs of one month. */
+    perMonthUsd: number;
+    /** One first training run plus 12 × perMonthUsd. */
+    perYearUsd: number;
   };
+  monthly: MonthlyCost;
+  sizing: SizingEstimate;
+  spot: SpotComparison;
+  /** On-demand, 1-year and 3-year savings plan prices of the real-time endpoint running all month. */
+  savingsPlans: SavingsPlanOption[];
+  inferenceOptions: InferenceOptions;
+  sensitivity: Sensitivity;
   budgetChecks: BudgetCheck[];
   prices: {
     tableDate: string;
@@ -125,21 +174,16 @@ export interface CostEstimate {
  * when a price the estimate needs is neither in the spec nor in the bundled
  * table. The error message names the spec field to add.
  */
-export function estimateCost(spec: ProjectSpec): CostEstimate {
+export function estimateCost(spec: ProjectSpec, options: EstimateOptions = {}): CostEstimate {
+  const table = options.priceTable ?? PRICE_TABLE;
+  const core = estimateCore(spec, table);
+  const { training, inference, storage, network, totals, monthly } = core;
   const horizonHours = spec.estimate.horizonHours;
-  const training = estimateTraining(spec);
-  const inference = estimateInference(spec, horizonHours);
-  const storage = estimateStorage(spec, horizonHours);
-  const network = estimateNetwork(spec, inference.requestsPerHour, horizonHours);
-
-  const runningPerHourUsd = roundRate(inference.perHourUsd + network.perHourUsd);
-  const totals = {
-    first24HoursUsd: sumUsd(training.usd, inference.first24HoursUsd, storage.first24HoursUsd, network.first24HoursUsd),
-    horizonUsd: sumUsd(training.usd, inference.horizonUsd, storage.horizonUsd, network.horizonUsd),
-    runningPerHourUsd,
-    monthlyRunningUsd: sumUsd(runningPerHourUsd * HOURS_PER_MONTH, storage.startGb * storage.pricePerGbMonthUsd),
-  };
   const budgetChecks = checkBudgets(spec, training.usd, totals.horizonUsd, totals.monthlyRunningUsd, horizonHours);
+
+  const sizing = sizeEndpoint(spec);
+  const realTimeInstanceHourUsd = inference.pricePerInstanceHourUsd;
+  const steadyHostingMonthlyUsd = realTimeInstanceHourUsd === undefined ? 0 : roundUsd(realTimeInstanceHourUsd * sizing.instanceCount * HOURS_PER_MONTH);
 
   return {
     projectId: spec.id,
@@ -151,10 +195,80 @@ export function estimateCost(spec: ProjectSpec): CostEstimate {
     storage,
     network,
     totals,
+    monthly,
+    sizing,
+    spot: compareSpot(training, spec.estimate.spotInterruptionOverhead, table),
+    savingsPlans: compareSavingsPlans(steadyHostingMonthlyUsd, table),
+    inferenceOptions: compareInferenceOptions(spec, sizing, inference.instanceType, table),
+    sensitivity: {
+      baseMonthlyUsd: totals.perMonthUsd,
+      usersDoubledMonthlyUsd: estimateCore(withScale(spec, 'users'), table).totals.perMonthUsd,
+      dataDoubledMonthlyUsd: estimateCore(withScale(spec, 'data'), table).totals.perMonthUsd,
+    },
     budgetChecks,
-    prices: { tableDate: PRICE_TABLE.date, tableSource: PRICE_TABLE.source, region: spec.region, overrides: listOverrides(spec) },
-    notes: buildNotes(spec, training, inference, budgetChecks),
+    prices: { tableDate: table.date, tableSource: table.source, region: spec.region, overrides: listOverrides(spec) },
+    notes: buildNotes(spec, training, inference, budgetChecks, table, sizing),
   };
+}
+
+export interface EstimateOptions {
+  /** Price table for figures the spec does not set; the bundled PRICE_TABLE by default. */
+  priceTable?: PriceTable;
+}
+
+/** Retraining runs per 730-hour month for each dataScale.updateFrequency. */
+export const RETRAININGS_PER_MONTH: Readonly<Record<ProjectSpec['requirements']['dataScale']['updateFrequency'], number>> = {
+  hourly: HOURS_PER_MONTH,
+  daily: HOURS_PER_MONTH / 24,
+  weekly: HOURS_PER_MONTH / 168,
+  monthly: 1,
+  yearly: 1 / 12,
+  never: 0,
+};
+
+/** The line items and totals, without the comparisons; the sensitivity recomputes it on changed specs. */
+function estimateCore(spec: ProjectSpec, table: PriceTable) {
+  const horizonHours = spec.estimate.horizonHours;
+  const training = estimateTraining(spec, table);
+  const inference = estimateInference(spec, horizonHours, table);
+  const storage = estimateStorage(spec, horizonHours, table);
+  const network = estimateNetwork(spec, inference.requestsPerHour, horizonHours, table);
+
+  const runningPerHourUsd = roundRate(inference.perHourUsd + network.perHourUsd);
+  const monthlyRunningUsd = sumUsd(runningPerHourUsd * HOURS_PER_MONTH, storage.startGb * storage.pricePerGbMonthUsd);
+  const retrainingsPerMonth = RETRAININGS_PER_MONTH[spec.requirements.dataScale.updateFrequency];
+  const monthly: MonthlyCost = {
+    retrainingsPerMonth,
+    trainingUsd: roundUsd(retrainingsPerMonth * training.usd),
+    inferenceUsd: roundUsd(inference.perHourUsd * HOURS_PER_MONTH),
+    storageUsd: roundUsd(storage.startGb * storage.pricePerGbMonthUsd),
+    networkUsd: roundUsd(network.perHourUsd * HOURS_PER_MONTH),
+    totalUsd: 0,
+  };
+  const perMonthUsd = sumUsd(monthlyRunningUsd, monthly.trainingUsd);
+  monthly.totalUsd = perMonthUsd;
+  const totals = {
+    first24HoursUsd: sumUsd(training.usd, inference.first24HoursUsd, storage.first24HoursUsd, network.first24HoursUsd),
+    horizonUsd: sumUsd(training.usd, inference.horizonUsd, storage.horizonUsd, network.horizonUsd),
+    runningPerHourUsd,
+    monthlyRunningUsd,
+    perMonthUsd,
+    perYearUsd: sumUsd(training.usd, perMonthUsd * 12),
+  };
+  return { training, inference, storage, network, totals, monthly };
+}
+
+/** Returns a copy of `spec` with the user scale or the data scale doubled. */
+function withScale(spec: ProjectSpec, scale: 'users' | 'data'): ProjectSpec {
+  const copy = structuredClone(spec);
+  if (scale === 'users') {
+    copy.requirements.userScale.users *= 2;
+  } else {
+    copy.requirements.dataScale.sizeGb *= 2;
+    copy.requirements.dataScale.growthGbPerMonth *= 2;
+    copy.training.expectedHours *= 2;
+  }
+  return copy;
 }
 
 /**
@@ -162,11 +276,11 @@ export function estimateCost(spec: ProjectSpec): CostEstimate {
  * first candidate. The instance count is that of the first candidate with
  * the type, or 1 when no candidate has it. Always on-demand: spot is a note.
  */
-function estimateTraining(spec: ProjectSpec): TrainingCostEstimate {
+function estimateTraining(spec: ProjectSpec, table: PriceTable): TrainingCostEstimate {
   const instanceType = spec.estimate.trainingInstanceType ?? spec.training.candidates[0].instanceType;
   const instanceCount = spec.training.candidates.find((c) => c.instanceType === instanceType)?.instanceCount ?? 1;
   const hours = spec.training.expectedHours;
-  const price = resolvePrice(spec.prices, spec.region, instanceType, 'training');
+  const price = resolvePrice(spec.prices, spec.region, instanceType, 'training', false, table);
   const onDemand = hours * price.pricePerHourUsd * instanceCount;
   return {
     instanceType,
@@ -175,7 +289,8 @@ function estimateTraining(spec: ProjectSpec): TrainingCostEstimate {
     pricePerHourUsd: price.pricePerHourUsd,
     priceSource: price.source,
     usd: roundUsd(onDemand),
-    spotUsd: roundUsd(onDemand * (1 - SPOT_TRAINING_DISCOUNT)),
+    spotUsd: roundUsd(onDemand * (1 - table.estimates.spotTrainingDiscount)),
+    formula: `${instanceCount} × ${instanceType} × ${formatNumber(hours)} h × ${formatPrice(price.pricePerHourUsd)}/instance-hour`,
   };
 }
 
@@ -195,7 +310,7 @@ export function requestsPerHour(spec: ProjectSpec): number {
   return (scale.users * scale.requestsPerUserPerDay) / 24;
 }
 
-function estimateInference(spec: ProjectSpec, horizonHours: number): InferenceCostEstimate {
+function estimateInference(spec: ProjectSpec, horizonHours: number, table: PriceTable): InferenceCostEstimate {
   const instanceType = hostingInstanceType(spec);
   const instanceCount = spec.deployment.instanceCount;
   const perHour = requestsPerHour(spec);
@@ -203,7 +318,7 @@ function estimateInference(spec: ProjectSpec, horizonHours: number): InferenceCo
 
   let hosting: ResolvedPrice | undefined;
   try {
-    hosting = resolvePrice(spec.prices, spec.region, instanceType, 'hosting');
+    hosting = resolvePrice(spec.prices, spec.region, instanceType, 'hosting', false, table);
   } catch (error) {
     // The per-request basis does not need the instance price; it is only shown beside it.
     if (!(error instanceof PriceNotFoundError) || perRequestUsd === undefined) throw error;
@@ -223,6 +338,9 @@ function estimateInference(spec: ProjectSpec, horizonHours: number): InferenceCo
     perHourUsd,
     first24HoursUsd: roundUsd(perHourUsd * FIRST_DAY_HOURS),
     horizonUsd: roundUsd(perHourUsd * horizonHours),
+    formula: perRequest
+      ? `${formatNumber(perHour)} requests/h × ${formatPrice(perRequestUsd)}/request`
+      : `${instanceCount} × ${instanceType} × ${formatPrice(hosting!.pricePerHourUsd)}/instance-hour`,
   };
 }
 
@@ -230,9 +348,9 @@ function estimateInference(spec: ProjectSpec, horizonHours: number): InferenceCo
  * Prices S3 storage of the data set, growing linearly: the GB-months over
  * `hours` are size × months + growth × months² / 2.
  */
-function estimateStorage(spec: ProjectSpec, horizonHours: number): StorageCostEstimate {
+function estimateStorage(spec: ProjectSpec, horizonHours: number, table: PriceTable): StorageCostEstimate {
   const { sizeGb, growthGbPerMonth } = spec.requirements.dataScale;
-  const price = resolveStoragePrice(spec.prices, spec.region);
+  const price = resolveStoragePrice(spec.prices, spec.region, table);
   const costOver = (hours: number): number => {
     const months = hours / HOURS_PER_MONTH;
     return (sizeGb * months + (growthGbPerMonth * months * months) / 2) * price.priceUsd;
@@ -244,12 +362,15 @@ function estimateStorage(spec: ProjectSpec, horizonHours: number): StorageCostEs
     priceSource: price.source,
     first24HoursUsd: roundUsd(costOver(FIRST_DAY_HOURS)),
     horizonUsd: roundUsd(costOver(horizonHours)),
+    formula:
+      `(${formatNumber(sizeGb)} GB × months + ${formatNumber(growthGbPerMonth)} GB/month × months² ÷ 2) × ${formatPrice(price.priceUsd)}/GB-month, ` +
+      `months = ${formatNumber(horizonHours)} h ÷ ${HOURS_PER_MONTH}`,
   };
 }
 
 /** Prices data transfer out as one payload of `inference.payloadKb` per request. */
-function estimateNetwork(spec: ProjectSpec, perHour: number, horizonHours: number): NetworkCostEstimate {
-  const price = resolveTransferPrice(spec.prices, spec.region);
+function estimateNetwork(spec: ProjectSpec, perHour: number, horizonHours: number, table: PriceTable): NetworkCostEstimate {
+  const price = resolveTransferPrice(spec.prices, spec.region, table);
   const gbPerHour = (perHour * spec.inference.payloadKb) / KB_PER_GB;
   const perHourUsd = roundRate(gbPerHour * price.priceUsd);
   return {
@@ -259,6 +380,7 @@ function estimateNetwork(spec: ProjectSpec, perHour: number, horizonHours: numbe
     perHourUsd,
     first24HoursUsd: roundUsd(perHourUsd * FIRST_DAY_HOURS),
     horizonUsd: roundUsd(perHourUsd * horizonHours),
+    formula: `${formatNumber(perHour)} requests/h × ${formatNumber(spec.inference.payloadKb)} KB ÷ ${formatNumber(KB_PER_GB)} KB/GB × ${formatPrice(price.priceUsd)}/GB`,
   };
 }
 
@@ -289,29 +411,48 @@ function listOverrides(spec: ProjectSpec): string[] {
   return fields;
 }
 
-function buildNotes(spec: ProjectSpec, training: TrainingCostEstimate, inference: InferenceCostEstimate, checks: BudgetCheck[]): string[] {
+function buildNotes(
+  spec: ProjectSpec,
+  training: TrainingCostEstimate,
+  inference: InferenceCostEstimate,
+  checks: BudgetCheck[],
+  table: PriceTable,
+  sizing: SizingEstimate,
+): string[] {
   const notes = [
     ...checks.filter((c) => !c.within).map((c) => `Over budget: ${c.label} is estimated at ${formatUsd(c.estimateUsd)}, above ${c.budget} of ${formatUsd(c.budgetUsd)}.`),
-    priceNote(spec),
+    ...(sizing.overMax
+      ? [
+          `Capacity: the peak needs ${plural(sizing.neededInstances ?? 0, 'instance')} at ${Math.round(sizing.targetUtilization * 100)} % utilisation, ` +
+            `above requirements.systemScale.maxInstances (${sizing.maxInstances}); raise it or expect slower answers at peak.`,
+        ]
+      : []),
+    priceNote(spec, table),
     inferenceBasisNote(inference),
-    `Training is priced on-demand. Managed spot training usually costs about ${Math.round(SPOT_TRAINING_DISCOUNT * 100)} % less ` +
+    `Training is priced on-demand. Managed spot training usually costs about ${Math.round(table.estimates.spotTrainingDiscount * 100)} % less ` +
       `(${formatUsd(training.spotUsd)} for this run) but can be interrupted, so the training script must checkpoint.`,
     ...benchmarkNotes(spec, training),
-    'Savings plans and reserved capacity are not applied; both lower the cost of steady hosting load.',
-    `The endpoint is priced at a fixed ${plural(inference.instanceCount, 'instance')}; autoscaling for the peak of ` +
-      `${inference.peakRequestsPerSecond.toFixed(2)} requests/s is not priced and instance capacity is not checked.`,
+    'Savings plans and reserved capacity are not applied to the totals; the savings plan comparison shows what they would save ' +
+      'on steady hosting, at discount rates that are estimates.',
+    sizing.throughputPerInstanceRps === undefined
+      ? `The endpoint is priced at a fixed ${plural(inference.instanceCount, 'instance')}; autoscaling for the peak of ` +
+        `${inference.peakRequestsPerSecond.toFixed(2)} requests/s is not priced and instance capacity is not checked, ` +
+        'because estimate.throughputPerInstanceRps is not set.'
+      : `The totals price ${plural(inference.instanceCount, 'instance')} (deployment.instanceCount); the sizing needs ` +
+        `${plural(sizing.instanceCount, 'instance')} for the peak of ${inference.peakRequestsPerSecond.toFixed(2)} requests/s, ` +
+        'and the real-time inference option prices that count.',
     'Model artifacts, logs, captured requests, Cost Explorer API requests and taxes are not counted; ' +
       'network counts one payload of inference.payloadKb per request as data transfer out.',
   ];
   return notes;
 }
 
-function priceNote(spec: ProjectSpec): string {
+function priceNote(spec: ProjectSpec, table: PriceTable): string {
   const overrides = listOverrides(spec);
-  const table =
-    `Prices not set in the spec come from the bundled table for ${spec.region}: on-demand list prices ` +
-    `as of ${PRICE_TABLE.date}, which may be outdated.`;
-  return overrides.length > 0 ? `${table} Set in the spec: ${overrides.join(', ')}.` : table;
+  const text =
+    `Prices not set in the spec come from the ${table === PRICE_TABLE ? 'bundled' : 'price'} table for ${spec.region}: on-demand list prices ` +
+    `as of ${table.date}, which may be outdated.`;
+  return overrides.length > 0 ? `${text} Set in the spec: ${overrides.join(', ')}.` : text;
 }
 
 function inferenceBasisNote(inference: InferenceCostEstimate): string {
@@ -338,7 +479,9 @@ function benchmarkNotes(spec: ProjectSpec, training: TrainingCostEstimate): stri
   ];
   if (spec.requirements.dataScale.updateFrequency !== 'never') {
     notes.push(
-      `Data updates ${spec.requirements.dataScale.updateFrequency}; retraining runs are not counted and each costs about ${formatUsd(training.usd)}.`,
+      `Data updates ${spec.requirements.dataScale.updateFrequency}; retraining runs are not counted in the first-day and horizon totals, ` +
+        `but the per-month total counts ${formatNumber(RETRAININGS_PER_MONTH[spec.requirements.dataScale.updateFrequency])} per month ` +
+        `at about ${formatUsd(training.usd)} each.`,
     );
   }
   return notes;

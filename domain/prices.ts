@@ -6,8 +6,12 @@
  * NOTE: the figures are list prices as the author knew them around the table
  * date. They were not fetched from AWS for this file and may be outdated.
  * Check https://aws.amazon.com/sagemaker/pricing/ and put the current price
- * under `prices` in the project spec when it matters.
+ * under `prices` in the project spec when it matters, or run
+ * `mlops prices refresh`, which writes a table file the CLI reads instead
+ * of this one. Every lookup takes the table as an optional last argument.
  */
+
+import { z } from 'zod';
 
 export type PriceUsage = 'training' | 'hosting';
 
@@ -23,12 +27,58 @@ export interface RegionPrices {
   transferOutGbUsd: number;
 }
 
+/**
+ * Illustrative rates the estimate uses where no list price applies. They are
+ * estimates: real discounts vary by instance family, region, term and payment
+ * option, and the Price List refresh does not change them.
+ */
+export interface PriceEstimates {
+  /** Saving of managed spot training against on-demand, as a fraction (0.7: spot costs 30 %). */
+  spotTrainingDiscount: number;
+  /** Saving of a 1-year no-upfront SageMaker Savings Plan against on-demand hosting, as a fraction. */
+  savingsPlanOneYearDiscount: number;
+  /** Saving of a 3-year no-upfront SageMaker Savings Plan against on-demand hosting, as a fraction. */
+  savingsPlanThreeYearDiscount: number;
+  /** Serverless inference compute per GB of configured memory per second, USD. */
+  serverlessGbSecondUsd: number;
+  /** Serverless inference price per request, USD. */
+  serverlessRequestUsd: number;
+  /** Added latency of a serverless cold start, milliseconds. */
+  serverlessColdStartMs: number;
+}
+
 export interface PriceTable {
   /** Day the figures are believed to have been the list prices, ISO-8601. */
   date: string;
   source: string;
   regions: Readonly<Record<string, RegionPrices>>;
+  estimates: PriceEstimates;
 }
+
+const priceMap = z.record(z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/), z.number().nonnegative());
+
+/** Schema of a price table file, such as one written by `mlops prices refresh`. */
+export const priceTableSchema = z.strictObject({
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'expected an ISO-8601 date such as 2026-12-04' }),
+  source: z.string().min(1),
+  regions: z.record(
+    z.string().regex(/^[a-z]{2}-[a-z]+-\d$/, { error: 'expected an AWS region such as us-east-1' }),
+    z.strictObject({
+      training: priceMap,
+      hosting: priceMap,
+      storageGbMonthUsd: z.number().nonnegative(),
+      transferOutGbUsd: z.number().nonnegative(),
+    }),
+  ),
+  estimates: z.strictObject({
+    spotTrainingDiscount: z.number().min(0).lt(1),
+    savingsPlanOneYearDiscount: z.number().min(0).lt(1),
+    savingsPlanThreeYearDiscount: z.number().min(0).lt(1),
+    serverlessGbSecondUsd: z.number().nonnegative(),
+    serverlessRequestUsd: z.number().nonnegative(),
+    serverlessColdStartMs: z.number().nonnegative(),
+  }),
+});
 
 const US_COMPUTE = {
   'ml.m5.large': 0.115,
@@ -110,6 +160,15 @@ export const PRICE_TABLE: PriceTable = {
       transferOutGbUsd: 0.09,
     },
   },
+  // Illustrative estimates, the same in every region; not list prices.
+  estimates: {
+    spotTrainingDiscount: 0.7,
+    savingsPlanOneYearDiscount: 0.25,
+    savingsPlanThreeYearDiscount: 0.45,
+    serverlessGbSecondUsd: 0.00002,
+    serverlessRequestUsd: 0.0000002,
+    serverlessColdStartMs: 1000,
+  },
 };
 
 /**
@@ -117,7 +176,7 @@ export const PRICE_TABLE: PriceTable = {
  * fraction: 0.7 means spot costs 30 % of on-demand. The real discount varies
  * by instance type, region and hour, so this is an estimate.
  */
-export const SPOT_TRAINING_DISCOUNT = 0.7;
+export const SPOT_TRAINING_DISCOUNT = PRICE_TABLE.estimates.spotTrainingDiscount;
 
 /** The `prices` section of a project spec, or any object of the same shape. */
 export interface PriceOverrides {
@@ -150,8 +209,8 @@ export class PriceNotFoundError extends Error {
 }
 
 /** Returns the `source` string for a figure taken from the bundled table. */
-export function tableSource(region: string): string {
-  return `table ${PRICE_TABLE.date} ${region}`;
+export function tableSource(region: string, table: PriceTable = PRICE_TABLE): string {
+  return `table ${table.date} ${region}`;
 }
 
 /**
@@ -170,6 +229,7 @@ export function resolvePrice(
   instanceType: string,
   usage: PriceUsage,
   spot = false,
+  table: PriceTable = PRICE_TABLE,
 ): ResolvedPrice {
   if (spot && usage === 'hosting') {
     throw new Error(`spot capacity is for training only, but a spot hosting price was requested for ${instanceType}`);
@@ -178,29 +238,37 @@ export function resolvePrice(
   const onDemand =
     override !== undefined
       ? { price: override, source: 'override' }
-      : { price: tablePrice(region, instanceType, usage), source: tableSource(region) };
+      : { price: tablePrice(table, region, instanceType, usage), source: tableSource(region, table) };
 
-  const price = spot ? roundPrice(onDemand.price * (1 - SPOT_TRAINING_DISCOUNT)) : onDemand.price;
+  const price = spot ? roundPrice(onDemand.price * (1 - table.estimates.spotTrainingDiscount)) : onDemand.price;
   return { pricePerHourUsd: price, onDemandPerHourUsd: onDemand.price, spot, source: onDemand.source };
 }
 
 /** Resolves the S3 storage price per GB-month: `overrides.storageGbMonthUsd`, else the table. */
-export function resolveStoragePrice(overrides: PriceOverrides | undefined, region: string): { priceUsd: number; source: string } {
+export function resolveStoragePrice(
+  overrides: PriceOverrides | undefined,
+  region: string,
+  table: PriceTable = PRICE_TABLE,
+): { priceUsd: number; source: string } {
   if (overrides?.storageGbMonthUsd !== undefined) return { priceUsd: overrides.storageGbMonthUsd, source: 'override' };
-  return { priceUsd: regionPrices(region, 'storageGbMonthUsd').storageGbMonthUsd, source: tableSource(region) };
+  return { priceUsd: regionPrices(table, region, 'storageGbMonthUsd').storageGbMonthUsd, source: tableSource(region, table) };
 }
 
 /** Resolves the data transfer out price per GB: `overrides.transferGbUsd`, else the table. */
-export function resolveTransferPrice(overrides: PriceOverrides | undefined, region: string): { priceUsd: number; source: string } {
+export function resolveTransferPrice(
+  overrides: PriceOverrides | undefined,
+  region: string,
+  table: PriceTable = PRICE_TABLE,
+): { priceUsd: number; source: string } {
   if (overrides?.transferGbUsd !== undefined) return { priceUsd: overrides.transferGbUsd, source: 'override' };
-  return { priceUsd: regionPrices(region, 'transferGbUsd').transferOutGbUsd, source: tableSource(region) };
+  return { priceUsd: regionPrices(table, region, 'transferGbUsd').transferOutGbUsd, source: tableSource(region, table) };
 }
 
-function tablePrice(region: string, instanceType: string, usage: PriceUsage): number {
-  const price = regionPrices(region, `${usage}.${instanceType}`)[usage][instanceType];
+function tablePrice(table: PriceTable, region: string, instanceType: string, usage: PriceUsage): number {
+  const price = regionPrices(table, region, `${usage}.${instanceType}`)[usage][instanceType];
   if (price === undefined) {
     throw new PriceNotFoundError(
-      `no ${usage} price for ${instanceType} in ${region}: the bundled table of ${PRICE_TABLE.date} does not list it; ` +
+      `no ${usage} price for ${instanceType} in ${region}: the ${tableName(table)} of ${table.date} does not list it; ` +
         `add its on-demand USD price per instance-hour under prices.${usage} in the project spec ` +
         `(prices: { ${usage}: { ${instanceType}: 1.23 } })`,
       instanceType,
@@ -211,17 +279,21 @@ function tablePrice(region: string, instanceType: string, usage: PriceUsage): nu
 }
 
 /** `field` is the spec field under `prices` that would avoid the lookup, named in the error. */
-function regionPrices(region: string, field: string): RegionPrices {
-  const prices = PRICE_TABLE.regions[region];
+function regionPrices(table: PriceTable, region: string, field: string): RegionPrices {
+  const prices = table.regions[region];
   if (!prices) {
     throw new PriceNotFoundError(
-      `no bundled prices for region ${region}: the table of ${PRICE_TABLE.date} covers ` +
-        `${Object.keys(PRICE_TABLE.regions).join(', ')}; set prices.${field} in the project spec`,
+      `no ${table === PRICE_TABLE ? 'bundled ' : ''}prices for region ${region}: the ${tableName(table)} of ${table.date} covers ` +
+        `${Object.keys(table.regions).join(', ')}; set prices.${field} in the project spec`,
       field,
       region,
     );
   }
   return prices;
+}
+
+function tableName(table: PriceTable): string {
+  return table === PRICE_TABLE ? 'bundled table' : 'price table';
 }
 
 /** Rounds a unit price to a millionth of a dollar, which removes float noise such as 1.1474999999999999. */

@@ -88,6 +88,8 @@ export const projectSpecSchema = z
         updateFrequency: z.enum(['hourly', 'daily', 'weekly', 'monthly', 'yearly', 'never']),
         qualityNotes: z.string().optional(),
       }),
+      /** Maximum acceptable time to answer one request, in milliseconds; the estimate recommends the cheapest inference option within it. */
+      latencyTargetMs: z.number().positive().optional(),
     }),
     budgets: z.strictObject({
       totalUsd: z.number().positive(),
@@ -157,8 +159,18 @@ export const projectSpecSchema = z
         /** Hosting type priced while deployment.instanceType is 'recommended'; defaults to the first candidate's type. */
         hostingInstanceType: instanceType.optional(),
         horizonHours: z.number().positive().default(24 * 30),
+        /** Requests per second one hosting instance sustains, measured or expected; sizes the endpoint. */
+        throughputPerInstanceRps: z.number().positive().optional(),
+        /** Time the model takes to answer one request on the hosting instance, in milliseconds. */
+        latencyMs: z.number().positive().optional(),
+        /** Share of an instance's throughput to plan for at peak; the rest is headroom. */
+        targetUtilization: z.number().gt(0).max(1).default(0.7),
+        /** Extra training time spot interruptions add, as a fraction of the run (0.2: 20 % longer). */
+        spotInterruptionOverhead: z.number().nonnegative().default(0.2),
+        /** Memory of a serverless endpoint, in GB: SageMaker offers 1 to 6. */
+        serverlessMemoryGb: z.number().int().min(1).max(6).default(2),
       })
-      .default({ horizonHours: 24 * 30 }),
+      .default({ horizonHours: 24 * 30, targetUtilization: 0.7, spotInterruptionOverhead: 0.2, serverlessMemoryGb: 2 }),
   })
   .superRefine((spec, ctx) => {
     for (const gate of GATES) {

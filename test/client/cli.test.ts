@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { EXIT, TASK_QUEUE } from '../../domain/constants';
 import type { CostEstimate } from '../../domain/estimate';
+import { PRICE_TABLE } from '../../domain/prices';
 import type { ProjectStatus } from '../../domain/status';
 import type { ProjectListing } from '../../client/projects';
 import { Harness, QUICKSTART_DIR, REPO_ROOT } from '../support/harness';
@@ -54,6 +55,73 @@ describe('mlops estimate', () => {
     expect(estimate.totals.first24HoursUsd).toBe(80.8);
     expect(estimate.training.instanceType).toBe('ml.p3.2xlarge');
     expect(estimate.inference.basis).toBe('per-request');
+  });
+});
+
+describe('mlops estimate --compare', () => {
+  /** The image-classification example with twice the users and twice the training hours. */
+  function biggerImageSpec(): string {
+    const spec = parse(fs.readFileSync(IMAGE_SPEC, 'utf8'));
+    spec.requirements.userScale.users = 24000;
+    spec.training.expectedHours = 8;
+    return writeSpec('image-bigger', stringify(spec));
+  }
+
+  test('text diff marks changed lines', async () => {
+    const after = biggerImageSpec();
+    const result = await runCli(['estimate', IMAGE_SPEC, '--compare', after], offline);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(EXIT.ok);
+    const lines = result.stdout.split('\n');
+    expect(lines[0]).toBe(`Estimate diff: ${IMAGE_SPEC} -> ${after}`);
+    // 4 h → 8 h at $16/h; 10,000 → 20,000 requests/h at $0.00007.
+    expect(lines.find((l) => l.includes('training, one run'))).toMatch(/^\+ +training, one run +\$64\.00 +\$128\.00 +\+\$64\.00$/);
+    expect(lines.find((l) => l.includes('inference per hour'))).toMatch(/^\+ +inference per hour +\$0\.70 +\$1\.40 +\+\$0\.70$/);
+    expect(lines.find((l) => l.includes('inference per month'))).toMatch(/\$511\.00 +\$1,022\.00 +\+\$511\.00$/);
+    expect(lines.find((l) => /^ +region /.test(l))).toMatch(/us-east-1 +us-east-1$/);
+    expect(result.stdout).toMatch(/lines changed; the cost per month changes by \+\$/);
+  });
+
+  test('json diff carries signed changes', async () => {
+    const result = await runCli(['estimate', biggerImageSpec(), '--compare', IMAGE_SPEC, '--json'], offline);
+    expect(result.code).toBe(EXIT.ok);
+    const diff = JSON.parse(result.stdout) as { lines: { item: string; before: number; after: number; change: number; mark: string }[] };
+    const training = diff.lines.find((l) => l.item === 'training, one run');
+    expect(training).toEqual({ item: 'training, one run', kind: 'usd', before: 128, after: 64, change: -64, mark: '-' });
+  });
+
+  test('compare with itself shows no change', async () => {
+    const result = await runCli(['estimate', IMAGE_SPEC, '--compare', IMAGE_SPEC], offline);
+    expect(result.code).toBe(EXIT.ok);
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toBe('No change.');
+  });
+});
+
+describe('price table file', () => {
+  test('home prices.json changes estimate', async () => {
+    const tableHome = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-cli-prices-'));
+    const table = structuredClone(PRICE_TABLE) as any;
+    table.date = '2026-12-01';
+    table.regions['us-east-1'].training['ml.m5.large'] = 1;
+    fs.writeFileSync(path.join(tableHome, 'prices.json'), JSON.stringify(table));
+    const spec = quickstartObject();
+    spec.estimate = { trainingInstanceType: 'ml.m5.large' };
+    delete spec.prices;
+    const file = writeSpec('table-file', stringify(spec));
+
+    const result = await runCli(['estimate', file, '--json'], cliEnv(tableHome));
+
+    expect(result.stderr).toBe('');
+    const estimate = JSON.parse(result.stdout) as CostEstimate;
+    expect(estimate.prices.tableDate).toBe('2026-12-01');
+    expect(estimate.training.pricePerHourUsd).toBe(1);
+    expect(estimate.training.priceSource).toBe('table 2026-12-01 us-east-1');
+  });
+
+  test('refresh rejects bad region', async () => {
+    const result = await runCli(['prices', 'refresh', '--region', 'Virginia'], offline);
+    expect(result.code).toBe(EXIT.invalidInput);
+    expect(result.stderr).toContain("invalid --region 'Virginia': expected an AWS region such as us-east-1");
   });
 });
 
@@ -134,7 +202,7 @@ describe('invalid spec', () => {
 
     expect(result.code).toBe(EXIT.invalidInput);
     expect(result.stderr).toContain(file);
-    expect(result.stderr).toMatch(/ENOENT; check the path/);
+    expect(result.stderr).toMatch(/no such file; give the path of a project spec YAML file/);
   });
 });
 
@@ -282,6 +350,6 @@ describe('project commands against Temporal', () => {
   test('approve after close exits 1', async () => {
     const result = await runCli(['project', 'approve', projectId, '--gate', 'requirements', '--as', 'dana@example.com'], env);
     expect(result.code).toBe(EXIT.failure);
-    expect(result.stderr).toMatch(new RegExp(`project ${projectId} not found or no longer running`));
+    expect(result.stderr).toMatch(new RegExp(`project ${projectId} has ended \\(phase closed\\) and takes no more decisions`));
   });
 });

@@ -42,9 +42,19 @@ describe('parseSpec', () => {
     expect(spec.region).toBe('us-east-1');
     expect(spec.approvals).toEqual({ requirements: ['business'], cost: ['business'], deployment: ['mlops-engineer'] });
     expect(spec.deployment).toEqual({ instanceType: 'recommended', instanceCount: 1 });
-    expect(spec.estimate).toEqual({ horizonHours: 720 });
+    expect(spec.estimate).toEqual({ horizonHours: 720, targetUtilization: 0.7, spotInterruptionOverhead: 0.2, serverlessMemoryGb: 2 });
+    expect(spec.requirements.latencyTargetMs).toBeUndefined();
     expect(spec.training.expectedHours).toBe(1);
     expect(spec.inference.payloadKb).toBe(1);
+  });
+
+  test('optional sizing fields accepted', () => {
+    const spec = makeSpec((raw) => {
+      raw.requirements.latencyTargetMs = 200;
+      raw.estimate = { throughputPerInstanceRps: 40, latencyMs: 80, targetUtilization: 0.5 };
+    });
+    expect(spec.requirements.latencyTargetMs).toBe(200);
+    expect(spec.estimate).toMatchObject({ throughputPerInstanceRps: 40, latencyMs: 80, targetUtilization: 0.5, spotInterruptionOverhead: 0.2 });
   });
 
   test('optional hosting instance type accepted', () => {
@@ -70,6 +80,12 @@ describe('parseSpec', () => {
     ['monitoring.budgetAlertThresholds[0]', (raw: Record<string, any>) => (raw.monitoring.budgetAlertThresholds = [1.5]), '1.5', 'a number <= 1'],
     ['requirements.dataScale.updateFrequency', (raw: Record<string, any>) => (raw.requirements.dataScale.updateFrequency = 'often'), '"often"', 'one of "hourly"'],
     ['prices.training["ml.m5.large"]', (raw: Record<string, any>) => (raw.prices = { training: { 'ml.m5.large': -1 } }), '-1', 'a number >= 0'],
+    ['requirements.latencyTargetMs', (raw: Record<string, any>) => (raw.requirements.latencyTargetMs = 0), '0', 'a number > 0'],
+    ['estimate.throughputPerInstanceRps', (raw: Record<string, any>) => (raw.estimate = { throughputPerInstanceRps: -5 }), '-5', 'a number > 0'],
+    ['estimate.latencyMs', (raw: Record<string, any>) => (raw.estimate = { latencyMs: 'fast' }), '"fast"', 'a number'],
+    ['estimate.targetUtilization', (raw: Record<string, any>) => (raw.estimate = { targetUtilization: 1.5 }), '1.5', 'a number <= 1'],
+    ['estimate.spotInterruptionOverhead', (raw: Record<string, any>) => (raw.estimate = { spotInterruptionOverhead: -0.1 }), '-0.1', 'a number >= 0'],
+    ['estimate.serverlessMemoryGb', (raw: Record<string, any>) => (raw.estimate = { serverlessMemoryGb: 8 }), '8', 'a number <= 6'],
   ])('bad %s names path, value, expectation', (path, change, value, expected) => {
     const issue = issueAt(issuesAfter(change), path);
     expect(issue.value).toBe(value);
