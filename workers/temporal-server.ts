@@ -101,7 +101,8 @@ async function assertPortFree(port: number, role = ''): Promise<void> {
   }
 }
 
-function canConnect(port: number): Promise<boolean> {
+/** Returns whether something accepts TCP connections on 127.0.0.1:`port`. */
+export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     socket.once('connect', () => {

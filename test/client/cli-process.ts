@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import { canConnect } from '../../workers/temporal-server';
 import path from 'node:path';
 import type { ProjectStatus } from '../../domain/status';
 import { freePort } from '../../workers/temporal-server';
@@ -163,16 +164,7 @@ export class CliProcess {
 }
 
 /** Returns whether something accepts TCP connections on 127.0.0.1:`port`. */
-export function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+export const isListening = canConnect;
 
 /** Returns whether this process can bind 127.0.0.1:`port` now. */
 function canBind(port: number): Promise<boolean> {

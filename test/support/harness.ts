@@ -170,6 +170,14 @@ export class Harness {
     return this.waitFor(projectId, `phase ${phase}`, (s) => s.phase === phase, timeoutMs);
   }
 
+  /** Approves every pending ballot of `gate` through the CLI's update, as each stakeholder. */
+  async approveGate(projectId: string, gate: 'requirements' | 'cost' | 'deployment', timeoutMs = 120_000): Promise<void> {
+    const status = await this.waitFor(projectId, `${gate} approvals requested`, (s) => s.pendingGate === gate, timeoutMs);
+    for (const ballot of status.approvals.filter((a) => a.gate === gate && a.decision === '')) {
+      await this.projects.decide(projectId, { gate, email: ballot.email, decision: 'approved', channel: 'test' });
+    }
+  }
+
   /** Returns approval e-mails that arrived in the outbox since the last call. */
   async newApprovalMails(): Promise<ApprovalMail[]> {
     const dir = path.join(this.home, 'outbox');

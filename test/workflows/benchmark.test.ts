@@ -5,17 +5,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ProjectSpec } from '../../domain/spec';
 import { Harness, QUICKSTART_DIR, quickstartSpec } from '../support/harness';
 
 jest.setTimeout(4 * 60_000);
-
-async function approve(harness: Harness, spec: ProjectSpec, gate: 'requirements' | 'cost'): Promise<void> {
-  const status = await harness.waitFor(spec.id, `${gate} approvals requested`, (s) => s.pendingGate === gate);
-  for (const ballot of status.approvals.filter((a) => a.gate === gate && a.decision === '')) {
-    await harness.projects.decide(spec.id, { gate, email: ballot.email, decision: 'approved', channel: 'test' });
-  }
-}
 
 describe('benchmark cost cap', () => {
   const harness = new Harness();
@@ -34,8 +26,8 @@ describe('benchmark cost cap', () => {
       ];
     });
     await harness.projects.start(spec, QUICKSTART_DIR);
-    await approve(harness, spec, 'requirements');
-    await approve(harness, spec, 'cost');
+    await harness.approveGate(spec.id, 'requirements');
+    await harness.approveGate(spec.id, 'cost');
     const status = await harness.waitForPhase(spec.id, 'deployment-review', 180_000);
 
     const [cheap, expensive] = status.trainingJobs;
@@ -66,8 +58,8 @@ describe('benchmark across a worker restart', () => {
       s.training.candidates = s.training.candidates.filter((c) => c.instanceType !== 'ml.p3.2xlarge');
     });
     await harness.projects.start(spec, QUICKSTART_DIR);
-    await approve(harness, spec, 'requirements');
-    await approve(harness, spec, 'cost');
+    await harness.approveGate(spec.id, 'requirements');
+    await harness.approveGate(spec.id, 'cost');
     await harness.waitFor(
       spec.id,
       'every benchmark job running',

@@ -12,13 +12,6 @@ const harness = new Harness();
 beforeAll(() => harness.start());
 afterAll(() => harness.stop());
 
-async function approve(spec: ProjectSpec, gate: 'requirements' | 'cost' | 'deployment'): Promise<void> {
-  const status = await harness.waitFor(spec.id, `${gate} approvals requested`, (s) => s.pendingGate === gate, 120_000);
-  for (const ballot of status.approvals.filter((a) => a.gate === gate && a.decision === '')) {
-    await harness.projects.decide(spec.id, { gate, email: ballot.email, decision: 'approved', channel: 'test' });
-  }
-}
-
 function fastSpec(id: string, change: (spec: ProjectSpec) => void = () => undefined): ProjectSpec {
   return quickstartSpec(id, (s) => {
     s.training.hyperparameters.sleepSeconds = 0;
@@ -34,9 +27,9 @@ test('spent budget shuts the endpoint down', async () => {
     s.budgets.totalUsd = 0.00001;
   });
   await harness.projects.start(spec, QUICKSTART_DIR);
-  await approve(spec, 'requirements');
-  await approve(spec, 'cost');
-  await approve(spec, 'deployment');
+  await harness.approveGate(spec.id, 'requirements');
+  await harness.approveGate(spec.id, 'cost');
+  await harness.approveGate(spec.id, 'deployment');
 
   const status = await harness.waitForPhase(spec.id, 'shut-down', 120_000);
   expect(status.shutdownReason).toMatch(/^budget spent/);
@@ -56,9 +49,9 @@ test('failed deployment releases the endpoint', async () => {
     s.inference.command = ['node', '-e', 'process.exit(3)'];
   });
   await harness.projects.start(spec, QUICKSTART_DIR);
-  await approve(spec, 'requirements');
-  await approve(spec, 'cost');
-  await approve(spec, 'deployment');
+  await harness.approveGate(spec.id, 'requirements');
+  await harness.approveGate(spec.id, 'cost');
+  await harness.approveGate(spec.id, 'deployment');
 
   const status = await harness.waitForPhase(spec.id, 'failed', 180_000);
   expect(status.failure).toMatch(/endpoint/i);
@@ -75,8 +68,8 @@ test('close during benchmark stops the jobs', async () => {
     s.budgets.perTrainingJobUsd = 1;
   });
   await harness.projects.start(spec, QUICKSTART_DIR);
-  await approve(spec, 'requirements');
-  await approve(spec, 'cost');
+  await harness.approveGate(spec.id, 'requirements');
+  await harness.approveGate(spec.id, 'cost');
   await harness.waitFor(
     spec.id,
     'every benchmark job running',
