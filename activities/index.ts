@@ -14,7 +14,7 @@ import { maxRuntimeForCap, shouldStopForCap } from '../domain/cost-cap';
 import { parseBaseline, psi } from '../domain/drift';
 import { estimateCost } from '../domain/estimate';
 import { endpointConfigName, endpointName, modelName, trainingJobName } from '../domain/names';
-import { PriceNotFoundError, resolvePrice } from '../domain/prices';
+import { PriceNotFoundError, resolvePrice, type PriceTable } from '../domain/prices';
 import { recommend } from '../domain/recommend';
 import { buildReviewSummary } from '../domain/review';
 import type { ProjectSpec } from '../domain/spec';
@@ -33,6 +33,8 @@ export interface ActivityDependencies {
   logger: Logger;
   /** Seconds a stopped training job keeps billing before it ends. */
   stopGraceSeconds?: number;
+  /** Price table for estimates and cost caps; the bundled one when absent. */
+  priceTable?: PriceTable;
   now?: () => Date;
 }
 
@@ -43,9 +45,9 @@ function invalidInput(message: string, cause?: unknown): ApplicationFailure {
   return ApplicationFailure.create({ message, type: 'InvalidInput', nonRetryable: true, cause: cause instanceof Error ? cause : undefined });
 }
 
-function priceOrFail(spec: ProjectSpec, instanceType: string, usage: 'training' | 'hosting', spot: boolean) {
+function priceOrFail(spec: ProjectSpec, instanceType: string, usage: 'training' | 'hosting', spot: boolean, table?: PriceTable) {
   try {
-    return resolvePrice(spec.prices, spec.region, instanceType, usage, spot);
+    return resolvePrice(spec.prices, spec.region, instanceType, usage, spot, table);
   } catch (err) {
     throw invalidInput((err as Error).message, err);
   }
@@ -101,7 +103,7 @@ export function createActivities(deps: ActivityDependencies): LifecycleActivitie
 
   async function createModelAndConfig(input: SpecContext & { revision: number; modelArtifacts: string; instanceType: string; instanceCount: number }) {
     const { spec, specDir } = input;
-    const price = priceOrFail(spec, input.instanceType, 'hosting', false);
+    const price = priceOrFail(spec, input.instanceType, 'hosting', false, deps.priceTable);
     const model = modelName(spec.id, input.revision);
     const config = endpointConfigName(spec.id, input.revision);
     await provider.createModel({
@@ -158,7 +160,7 @@ export function createActivities(deps: ActivityDependencies): LifecycleActivitie
 
     async estimateCost(spec) {
       try {
-        return estimateCost(spec);
+        return estimateCost(spec, { priceTable: deps.priceTable });
       } catch (err) {
         if (err instanceof PriceNotFoundError) throw invalidInput(err.message, err);
         throw err;
@@ -167,7 +169,7 @@ export function createActivities(deps: ActivityDependencies): LifecycleActivitie
 
     async startTrainingJob(input) {
       const { spec, specDir, candidate } = input;
-      const price = priceOrFail(spec, candidate.instanceType, 'training', candidate.spot);
+      const price = priceOrFail(spec, candidate.instanceType, 'training', candidate.spot, deps.priceTable);
       const name = trainingJobName(spec.id, input.purpose, input.sequence);
       const description = await provider.createTrainingJob({
         name,

@@ -11,7 +11,7 @@ import { runDemo } from './demo';
 import { CliError, invalidInput } from './errors';
 import { runEstimate } from './estimate-command';
 import { formatListing, formatStatus } from './format';
-import { runPricesRefresh } from './prices';
+import { loadPriceTable, runPricesRefresh } from './prices';
 import { checkRunnable, loadSpec, ProjectClient } from './projects';
 import { registerReportCommand } from './report/command';
 import { mlopsHome, runApprovalServer, runDev, runWorker } from './stack';
@@ -163,7 +163,7 @@ export function buildProgram(): Command {
         }
         spec.id = options.id;
       }
-      checkRunnable(spec, specDir);
+      checkRunnable(spec, specDir, loadPriceTable(mlopsHome()));
       const workflowId = await (await projects()).start(spec, specDir);
       print(options.json, { projectId: spec.id, workflowId }, () => `started project ${spec.id} (workflow ${workflowId})`);
     });

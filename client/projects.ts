@@ -12,7 +12,7 @@ import {
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { projectWorkflowId, SEARCH_ATTRIBUTES, TASK_QUEUE } from '../domain/constants';
-import { resolvePrice } from '../domain/prices';
+import { resolvePrice, type PriceTable } from '../domain/prices';
 import { parseSpec, SpecError, type ProjectSpec } from '../domain/spec';
 import type { ProjectStatus } from '../domain/status';
 import { closeSignal, decideUpdate, redeployUpdate, statusQuery, type DecideInput, type DecideResult } from '../workflows/messages';
@@ -43,11 +43,11 @@ export function loadSpec(file: string): { spec: ProjectSpec; specDir: string } {
  * before a project starts, so a gap fails at once with exit code 2 instead
  * of after the stakeholders approved.
  */
-export function checkRunnable(spec: ProjectSpec, specDir: string): void {
+export function checkRunnable(spec: ProjectSpec, specDir: string, priceTable?: PriceTable): void {
   const problems: string[] = [];
   const price = (instanceType: string, usage: 'training' | 'hosting', spot: boolean, field: string) => {
     try {
-      resolvePrice(spec.prices, spec.region, instanceType, usage, spot);
+      resolvePrice(spec.prices, spec.region, instanceType, usage, spot, priceTable);
     } catch (err) {
       problems.push(`${field}: ${(err as Error).message}`);
     }

@@ -19,6 +19,7 @@ import { loadOrCreateSecret } from './approvals/tokens';
 import { CliError, invalidInput } from './errors';
 import { EXIT } from '../domain/constants';
 import { createLogger, type Logger } from './logger';
+import { loadPriceTable } from './prices';
 import { ProjectClient } from './projects';
 import { connectClient, temporalSettings } from './temporal';
 
@@ -79,7 +80,15 @@ export async function startWorker(options: {
     settings: { stopGraceSeconds: LOCAL_STOP_GRACE_SECONDS, ledgerIntervalSeconds: 10 },
   });
   const mailer = createMailer({ stateDir: home, smtpUrl: process.env.MLOPS_SMTP_URL, from: process.env.MLOPS_MAIL_FROM });
-  const activities = createActivities({ provider, mailer, secret, publicUrl: options.publicUrl, logger, stopGraceSeconds: LOCAL_STOP_GRACE_SECONDS });
+  const activities = createActivities({
+    provider,
+    mailer,
+    secret,
+    publicUrl: options.publicUrl,
+    logger,
+    stopGraceSeconds: LOCAL_STOP_GRACE_SECONDS,
+    priceTable: loadPriceTable(home),
+  });
   const connection = await connectWorker(options.address);
   const worker = await createLifecycleWorker({ connection, namespace: options.namespace, activities, taskQueue: options.taskQueue });
   const run = worker.run().finally(() => connection.close());
