@@ -55,7 +55,8 @@ export function formatStatus(status: ProjectStatus): string {
   }
   if (status.lastMonitoring) {
     const m = status.lastMonitoring;
-    parts.push('', `last check ${m.at}: ${m.invocations} invocations, ${m.errors} errors, drift ${m.driftScore?.toFixed(3) ?? 'n/a'}`);
+    const total = m.invocationsTotal === undefined ? '' : ` (${m.invocationsTotal} since deployment)`;
+    parts.push('', `last check ${m.at}: ${m.invocations} invocations${total}, ${m.errors} errors, drift ${m.driftScore?.toFixed(3) ?? 'n/a'}`);
   }
   return parts.join('\n');
 }

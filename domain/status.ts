@@ -67,7 +67,10 @@ export interface RetrainingSummary {
 
 export interface MonitoringSnapshot {
   at: string;
+  /** Invocations in the window of this check. */
   invocations: number;
+  /** Invocations counted by every check since the first deployment. */
+  invocationsTotal?: number;
   errors: number;
   latencyMsAvg?: number;
   driftScore?: number;

@@ -348,6 +348,7 @@ async function checkOnce(spec: ProjectSpec, specDir: string, state: ProjectState
   status.lastMonitoring = {
     at: windowEnd,
     invocations: result.invocations,
+    invocationsTotal: (status.lastMonitoring?.invocationsTotal ?? 0) + result.invocations,
     errors: result.errors,
     latencyMsAvg: result.latencyMsAvg,
     driftScore: result.driftScore,

@@ -178,6 +178,25 @@ export class Harness {
     }
   }
 
+  /**
+   * Waits until the outbox holds a message whose subject matches `pattern`
+   * and returns every subject. Notices go out right after a phase changes,
+   * so a test that saw the phase may not see the message yet.
+   */
+  async waitForSubject(pattern: RegExp, timeoutMs = 15_000): Promise<string[]> {
+    const dir = path.join(this.home, 'outbox');
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const subjects: string[] = [];
+      for (const file of fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.eml')) : []) {
+        subjects.push((await simpleParser(fs.readFileSync(path.join(dir, file)))).subject ?? '');
+      }
+      if (subjects.some((subject) => pattern.test(subject))) return subjects;
+      if (Date.now() > deadline) throw new Error(`no message with a subject matching ${pattern} in ${dir}; subjects: ${subjects.join(' | ')}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
   /** Returns approval e-mails that arrived in the outbox since the last call. */
   async newApprovalMails(): Promise<ApprovalMail[]> {
     const dir = path.join(this.home, 'outbox');

@@ -134,6 +134,8 @@ describe('project lifecycle', () => {
     expect(result.failed).toBe(0);
     status = await harness.waitFor(spec.id, 'a check that saw the traffic', (s) => (s.lastMonitoring?.driftScore ?? -1) >= 0);
     expect(status.lastMonitoring!.driftScore!).toBeLessThan(spec.monitoring.driftThreshold);
+    status = await harness.waitFor(spec.id, 'every request counted', (s) => (s.lastMonitoring?.invocationsTotal ?? 0) >= trainingRequests.length);
+    expect(status.lastMonitoring!.invocationsTotal).toBe(trainingRequests.length);
     expect(status.retrainings).toHaveLength(0);
   });
 
@@ -164,8 +166,8 @@ describe('project lifecycle', () => {
     status = await harness.waitForPhase(spec.id, 'shut-down', 60_000);
     expect(status.shutdownReason).toMatch(/^idle/);
     expect(await harness.provider.describeEndpoint(status.endpoint!.name)).toBeUndefined();
-    const notices = fs.readdirSync(path.join(harness.home, 'outbox')).map((f) => fs.readFileSync(path.join(harness.home, 'outbox', f), 'utf8'));
-    expect(notices.some((n) => /endpoint shut down/.test(n))).toBe(true);
+    const subjects = await harness.waitForSubject(/endpoint shut down/);
+    expect(subjects).toContain(`[mlops] ${spec.name}: endpoint shut down`);
   });
 
   test('redeploy brings the endpoint back', async () => {
