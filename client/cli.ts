@@ -51,7 +51,8 @@ function print(json: boolean | undefined, value: unknown, text: () => string): v
 }
 
 async function projects(): Promise<ProjectClient> {
-  return new ProjectClient(await connectClient(temporalSettings()));
+  const settings = temporalSettings();
+  return new ProjectClient(await connectClient(settings), settings.taskQueue);
 }
 
 export function buildProgram(): Command {

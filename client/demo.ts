@@ -12,7 +12,7 @@ import { CliError } from './errors';
 import { createLogger } from './logger';
 import { loadSpec, ProjectClient } from './projects';
 import { ensureHome, startEmbeddedStack } from './stack';
-import { connectClient } from './temporal';
+import { connectClient, temporalSettings } from './temporal';
 import { readRequestFile, replay } from './traffic';
 
 export interface DemoOptions {
@@ -99,7 +99,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   process.once('SIGTERM', onSignal);
   say(`embedded stack ready: Temporal ${stack.temporalAddress}${stack.temporalUiUrl ? ` (UI ${stack.temporalUiUrl})` : ''}, approvals ${stack.approvalsUrl}, outbox ${stack.outboxDir}`);
   const client = await connectClient({ address: stack.temporalAddress, namespace: process.env.TEMPORAL_NAMESPACE || 'default' });
-  const projects = new ProjectClient(client);
+  const projects = new ProjectClient(client, temporalSettings().taskQueue);
   const outbox = new OutboxReader(stack.outboxDir);
   await outbox.next(); // mails of earlier runs are not this project's
 

@@ -177,7 +177,14 @@ export async function startEmbeddedStack(options: {
   const publicUrl = publicUrlFor(options.approvalsPort);
   const stoppers: (() => Promise<void>)[] = [];
   try {
-    const worker = await startWorker({ home, address, namespace: settings.namespace, publicUrl, logger: logger.child({ component: 'worker' }) }).catch(
+    const worker = await startWorker({
+      home,
+      address,
+      namespace: settings.namespace,
+      taskQueue: settings.taskQueue,
+      publicUrl,
+      logger: logger.child({ component: 'worker' }),
+    }).catch(
       (err: Error) => {
         if (devServer) throw err;
         throw new Error(
@@ -247,8 +254,15 @@ export async function runWorker(options: { home: string }): Promise<void> {
   const settings = temporalSettings();
   const logger = createLogger('mlops-worker');
   const port = Number(process.env.MLOPS_APPROVALS_PORT || 8787);
-  const worker = await startWorker({ home: options.home, address: settings.address, namespace: settings.namespace, publicUrl: publicUrlFor(port), logger });
-  logger.info({ address: settings.address, namespace: settings.namespace }, 'worker started');
+  const worker = await startWorker({
+    home: options.home,
+    address: settings.address,
+    namespace: settings.namespace,
+    taskQueue: settings.taskQueue,
+    publicUrl: publicUrlFor(port),
+    logger,
+  });
+  logger.info({ address: settings.address, namespace: settings.namespace, taskQueue: settings.taskQueue }, 'worker started');
   void untilSignal().then(() => worker.stop());
   await worker.run;
 }

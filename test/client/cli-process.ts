@@ -56,7 +56,7 @@ function listTypeScript(dir: string): string[] {
 export function cliEnv(home: string, temporalAddress?: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, MLOPS_HOME: home, AWS_EC2_METADATA_DISABLED: 'true' };
   // Settings of the developer's shell that would send mail, change links or print stacks.
-  for (const name of ['MLOPS_DEBUG', 'MLOPS_PRICES', 'MLOPS_SMTP_URL', 'MLOPS_PUBLIC_URL', 'MLOPS_APPROVALS_HOST', 'MLOPS_APPROVALS_PORT', 'TEMPORAL_NAMESPACE']) {
+  for (const name of ['MLOPS_TASK_QUEUE', 'MLOPS_DEBUG', 'MLOPS_PRICES', 'MLOPS_SMTP_URL', 'MLOPS_PUBLIC_URL', 'MLOPS_APPROVALS_HOST', 'MLOPS_APPROVALS_PORT', 'TEMPORAL_NAMESPACE']) {
     delete env[name];
   }
   if (temporalAddress) env.TEMPORAL_ADDRESS = temporalAddress;
