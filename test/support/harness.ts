@@ -170,6 +170,16 @@ export class Harness {
     return this.waitFor(projectId, `phase ${phase}`, (s) => s.phase === phase, timeoutMs);
   }
 
+  /** Waits until the project shows one InProgress training job per benchmark candidate. */
+  waitForRunningBenchmark(spec: ProjectSpec, timeoutMs = 60_000): Promise<ProjectStatus> {
+    return this.waitFor(
+      spec.id,
+      'every benchmark job running',
+      (s) => s.trainingJobs.length === spec.training.candidates.length && s.trainingJobs.every((j) => j.status === 'InProgress'),
+      timeoutMs,
+    );
+  }
+
   /** Approves every pending ballot of `gate` through the CLI's update, as each stakeholder. */
   async approveGate(projectId: string, gate: 'requirements' | 'cost' | 'deployment', timeoutMs = 120_000): Promise<void> {
     const status = await this.waitFor(projectId, `${gate} approvals requested`, (s) => s.pendingGate === gate, timeoutMs);

@@ -60,12 +60,7 @@ describe('benchmark across a worker restart', () => {
     await harness.projects.start(spec, QUICKSTART_DIR);
     await harness.approveGate(spec.id, 'requirements');
     await harness.approveGate(spec.id, 'cost');
-    await harness.waitFor(
-      spec.id,
-      'every benchmark job running',
-      (s) => s.trainingJobs.length === spec.training.candidates.length && s.trainingJobs.every((j) => j.status === 'InProgress'),
-      30_000,
-    );
+    await harness.waitForRunningBenchmark(spec, 30_000);
     const jobsDir = path.join(harness.home, 'compute', 'training-jobs');
     await harness.stopWorker();
     await new Promise((r) => setTimeout(r, 2000));

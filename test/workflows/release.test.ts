@@ -70,12 +70,7 @@ test('close during benchmark stops the jobs', async () => {
   await harness.projects.start(spec, QUICKSTART_DIR);
   await harness.approveGate(spec.id, 'requirements');
   await harness.approveGate(spec.id, 'cost');
-  await harness.waitFor(
-    spec.id,
-    'every benchmark job running',
-    (s) => s.trainingJobs.length === spec.training.candidates.length && s.trainingJobs.every((j) => j.status === 'InProgress'),
-    60_000,
-  );
+  await harness.waitForRunningBenchmark(spec, 60_000);
 
   await harness.projects.stop(spec.id, 'budget withdrawn');
   const status = await harness.waitForPhase(spec.id, 'closed', 60_000);
