@@ -6,7 +6,7 @@ import type { Gate } from '../domain/constants';
 import type { Candidate, ProjectSpec } from '../domain/spec';
 import type { EndpointSummary, ReviewSummary, TrainingJobSummary } from '../domain/status';
 
-/** What a workflow knows about the project's spec file. */
+/** The project's spec and the folder it was read from, as workflows pass them to activities. */
 export interface SpecContext {
   spec: ProjectSpec;
   /** Absolute folder of the spec file; relative paths in the spec resolve against it. */
@@ -69,7 +69,7 @@ export interface MonitoringInput {
   windowEnd: string;
   /** Drift is judged on captured requests after this time (the serving model's start). */
   driftSince: string;
-  /** Folder of the serving model, which holds baseline.json. */
+  /** Folder of the serving model, which contains baseline.json. */
   modelArtifacts: string;
   driftMinSamples: number;
 }
@@ -101,7 +101,7 @@ export interface NoticeInput {
   text: string;
 }
 
-/** What describeEndpoint reports; the workflow merges it into its EndpointSummary. */
+/** Endpoint state as describeEndpoint reports it. The workflow merges it into its EndpointSummary. */
 export interface EndpointState {
   name: string;
   status: string;

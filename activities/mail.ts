@@ -9,9 +9,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import type { Logger } from '../client/logger';
-import type { Gate } from '../domain/constants';
-import type { ReviewSummary } from '../domain/status';
-import { oneLine, renderApprovalRequest, SUBJECT_PREFIX } from './mail-render';
+import { oneLine, renderApprovalRequest, SUBJECT_PREFIX, type ApprovalRequestContent } from './mail-render';
 
 export const DEFAULT_FROM = 'mlops <mlops@localhost>';
 export const OUTBOX_DIR = 'outbox';
@@ -33,17 +31,9 @@ export interface MailerOptions {
   now?: () => Date;
 }
 
-export interface ApprovalRequest {
+/** An approval request: the content the e-mail renders, sent to one stakeholder. */
+export interface ApprovalRequest extends Omit<ApprovalRequestContent, 'recipientName'> {
   to: Recipient;
-  projectName: string;
-  projectId: string;
-  gate: Gate;
-  round: number;
-  summary: ReviewSummary;
-  /** The stakeholder's personal link, from approvalLink(). */
-  link: string;
-  /** Expiry of the link as epoch seconds; shown in the e-mail when given. */
-  expiresAt?: number;
 }
 
 export interface Notice {

@@ -231,7 +231,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI and returns the exit code; errors are printed, never thrown. */
+/** Runs the CLI and returns the exit code. Errors are printed to stderr and turned into exit codes, not rethrown. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {

@@ -26,8 +26,10 @@ export function loadSpec(file: string): { spec: ProjectSpec; specDir: string } {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'EISDIR' ? 'it is a folder' : code === 'ENOENT' ? 'no such file' : (code ?? String(err));
-    throw invalidInput(`cannot read spec file ${file}: ${why}; give the path of a project spec YAML file`, { cause: err });
+    let reason = code ?? String(err);
+    if (code === 'EISDIR') reason = 'it is a folder';
+    if (code === 'ENOENT') reason = 'no such file';
+    throw invalidInput(`cannot read spec file ${file}: ${reason}; give the path of a project spec YAML file`, { cause: err });
   }
   try {
     return { spec: parseSpec(text, file), specDir: path.resolve(path.dirname(file)) };

@@ -97,7 +97,7 @@ export interface ProjectStatus {
   lastMonitoring?: MonitoringSnapshot;
   spendUsd: number;
   budgetUsd: number;
-  /** Why the endpoint was shut down (idle, budget) or the project ended. */
+  /** Reason the endpoint was shut down (idle, budget) or the project ended. */
   shutdownReason?: string;
   failure?: string;
 }
@@ -110,7 +110,7 @@ export interface SummaryTable {
 }
 
 /**
- * What a stakeholder approves at a gate: the same document is rendered as
+ * Summary of what a stakeholder approves at a gate. The same document is rendered as
  * the e-mail body, the approval page and the CLI output.
  */
 export interface ReviewSummary {

@@ -38,7 +38,7 @@ export interface DevServerOptions {
   /** SQLite file for persistence; omit for an in-memory server. */
   dbFile?: string;
   uiPort?: number;
-  /** Where the server's output goes. */
+  /** File the server's output is appended to. */
   logFile: string;
 }
 

@@ -13,7 +13,7 @@ export interface DecideInput {
   email: string;
   decision: Decision;
   comment?: string;
-  /** Where the decision came from, such as 'e-mail link' or 'cli'. */
+  /** Channel the decision came through, such as 'e-mail link' or 'cli'. */
   channel: string;
 }
 

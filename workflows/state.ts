@@ -11,7 +11,7 @@ import type { Recommendation } from '../activities/contracts';
 export interface MonitoringBookkeeping {
   /** Endpoint revision: 1 for the first deployment, one more per model change. */
   revision: number;
-  /** Folder of the serving model, which holds its baseline statistics. */
+  /** Folder of the serving model, which contains its baseline statistics. */
   modelArtifacts: string;
   /** Configuration used for retraining and redeployment. */
   configuration: Recommendation;

@@ -5,7 +5,7 @@
 import type { DecideInput, DecideResult } from '../../workflows/messages';
 import type { ProjectStatus } from '../../domain/status';
 
-/** Raised when the workflow's update validator rejects a decision; `message` says why. */
+/** Raised when the workflow's update validator rejects a decision. `message` contains the reason. */
 export class DecisionRejectedError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -189,7 +189,7 @@ export class Harness {
   }
 
   /**
-   * Waits until the outbox holds a message whose subject matches `pattern`
+   * Waits until the outbox contains a message whose subject matches `pattern`
    * and returns every subject. Notices go out right after a phase changes,
    * so a test that saw the phase may not see the message yet.
    */
