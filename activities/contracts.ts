@@ -3,8 +3,9 @@
  * module as types only; activities/index.ts implements it.
  */
 import type { Gate } from '../domain/constants';
+import type { ProviderTarget } from '../domain/provider-target';
 import type { Candidate, ProjectSpec } from '../domain/spec';
-import type { EndpointSummary, ReviewSummary, TrainingJobSummary } from '../domain/status';
+import type { CostCheck, EndpointSummary, LoadTestResult, ReviewSummary, TrainingJobSummary } from '../domain/status';
 
 /** The project's spec and the folder it was read from, as workflows pass them to activities. */
 export interface SpecContext {
@@ -18,6 +19,14 @@ export interface ReviewContext {
   trainingJobs?: TrainingJobSummary[];
   recommendation?: Recommendation;
   deployment?: { instanceType: string; instanceCount: number };
+  /** Load tests run after the benchmark; the deployment review sizes the endpoint and prices predictions from them. */
+  loadTests?: LoadTestResult[];
+  /** Spend metered so far, in USD (the status's spendUsd); without it the key figures count the training jobs only. */
+  spendUsd?: number;
+  /** The spec before the revision that opened this round; the review then shows the estimate diff. */
+  previousSpec?: ProjectSpec;
+  /** Reason for the revision, such as the comment of the stakeholder who requested changes. */
+  changeReason?: string;
 }
 
 export interface Recommendation {
@@ -37,8 +46,17 @@ export interface StartTrainingInput extends SpecContext {
   channels?: Record<string, string>;
 }
 
+/**
+ * A resource named by an activity, with the provider it lives on. A bare
+ * name (the shape of histories recorded before the sagemaker provider)
+ * means the worker's local provider.
+ */
+export type ResourceRef = string | { name: string; target?: ProviderTarget };
+
 export interface CheckTrainingInput {
   name: string;
+  /** Absent in histories recorded before the sagemaker provider: the local provider. */
+  target?: ProviderTarget;
   capUsd: number;
   pricePerHourUsd: number;
   instanceCount: number;
@@ -61,8 +79,18 @@ export interface DeployInput extends SpecContext {
   instanceCount: number;
 }
 
+export interface LoadTestEndpointInput extends SpecContext {
+  /** Model the temporary endpoint serves: the artifacts of a completed benchmark job. */
+  modelArtifacts: string;
+  /** Hosting instance type to test, on one instance. */
+  instanceType: string;
+  /** Bound on the wait for the endpoint to be InService, in seconds; 900 by default. */
+  readyTimeoutSeconds?: number;
+}
+
 export interface MonitoringInput {
   projectId: string;
+  target?: ProviderTarget;
   endpointName: string;
   /** ISO-8601 bounds of the traffic window. */
   windowStart: string;
@@ -117,16 +145,28 @@ export interface LifecycleActivities {
   estimateCost(spec: ProjectSpec): Promise<unknown>;
   startTrainingJob(input: StartTrainingInput): Promise<TrainingJobSummary>;
   checkTrainingJob(input: CheckTrainingInput): Promise<CheckTrainingResult>;
-  stopTrainingJob(name: string): Promise<TrainingJobSummary>;
+  stopTrainingJob(job: ResourceRef): Promise<TrainingJobSummary>;
   recommend(input: { spec: ProjectSpec; jobs: TrainingJobSummary[] }): Promise<{ recommendation?: Recommendation; reason: string }>;
   deployEndpoint(input: DeployInput): Promise<EndpointSummary>;
   /** Points the endpoint at a new model and config (blue/green). */
   updateEndpoint(input: DeployInput & { endpointName: string }): Promise<EndpointSummary>;
-  describeEndpoint(name: string): Promise<EndpointState | undefined>;
-  deleteEndpoint(name: string): Promise<void>;
-  deleteEndpointConfig(name: string): Promise<void>;
+  describeEndpoint(endpoint: ResourceRef): Promise<EndpointState | undefined>;
+  deleteEndpoint(endpoint: ResourceRef): Promise<void>;
+  deleteEndpointConfig(config: ResourceRef): Promise<void>;
+  /**
+   * Load-tests one hosting instance type on a temporary endpoint, which it
+   * deletes with its config afterwards, also when a step fails. Heartbeats
+   * while it waits and sends requests.
+   */
+  loadTestEndpoint(input: LoadTestEndpointInput): Promise<LoadTestResult>;
   collectMonitoring(input: MonitoringInput): Promise<MonitoringResult>;
   notify(input: NoticeInput): Promise<void>;
+  /**
+   * Compares the workflow's metered spend with Cost Explorer's figure for
+   * the project tag since `since`, and reads the month-end forecast. Never
+   * fails for a used call budget or missing permission: the notes say so.
+   */
+  reconcileCosts(input: { projectId: string; target: ProviderTarget; meteredUsd: number; since: string }): Promise<CostCheck>;
   /** Spend metered so far for the project's tagged resources, in USD. */
-  projectSpend(projectId: string): Promise<number>;
+  projectSpend(project: string | { projectId: string; target?: ProviderTarget }): Promise<number>;
 }

@@ -3,11 +3,10 @@
  * (compute, mail, approval-link signing), so tests pass real emulators or
  * small fakes without module mocking.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from '../client/logger';
-import { approvalLink } from '../client/approvals/server';
+import { approvalLink, reportLink } from '../client/approvals/server';
 import { signApprovalToken, tokenExpiry } from '../client/approvals/tokens';
 import { MANAGED_BY_VALUE, TAG_KEYS } from '../domain/constants';
 import { maxRuntimeForCap, shouldStopForCap } from '../domain/cost-cap';
@@ -17,20 +16,28 @@ import { endpointConfigName, endpointName, modelName, trainingJobName } from '..
 import { PriceNotFoundError, resolvePrice, type PriceTable } from '../domain/prices';
 import { recommend } from '../domain/recommend';
 import { buildReviewSummary } from '../domain/review';
+import { providerTarget, type ProviderTarget } from '../domain/provider-target';
 import type { ProjectSpec } from '../domain/spec';
-import type { EndpointSummary, TrainingJobSummary } from '../domain/status';
-import type { LifecycleActivities, SpecContext } from './contracts';
+import type { CostCheck, EndpointSummary, TrainingJobSummary } from '../domain/status';
+import type { LifecycleActivities, ResourceRef, SpecContext } from './contracts';
+import { loadTestEndpoint } from './load-test-endpoint';
 import type { Mailer } from './mail';
+import type { CostExplorerReader, CostExplorerSettings } from './provider/sagemaker/costs';
 import type { ComputeProvider, TrainingJobDescription } from './provider/types';
 
 export interface ActivityDependencies {
+  /** The local provider, for projects whose spec says `provider: local`. */
   provider: ComputeProvider;
+  /** Builds (or returns a cached) SageMaker provider for a project's region and settings; absent where AWS is not configured. */
+  sagemakerProvider?: (target: ProviderTarget) => ComputeProvider;
   mailer: Mailer;
   /** Secret that signs approval links. */
   secret: Buffer;
   /** Base URL of the approval server, used in e-mail links. */
   publicUrl: string;
   logger: Logger;
+  /** Builds the Cost Explorer reader for a project's settings; absent where AWS is not configured. */
+  costExplorer?: (settings: CostExplorerSettings) => CostExplorerReader;
   /** Seconds a stopped training job keeps billing before it ends. */
   stopGraceSeconds?: number;
   /** Price table for estimates and cost caps; the bundled one when absent. */
@@ -69,7 +76,7 @@ function projectTags(projectId: string, step: string): Record<string, string> {
 }
 
 export function createActivities(deps: ActivityDependencies): LifecycleActivities {
-  const { provider, mailer, logger } = deps;
+  const { mailer, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const stopGraceSeconds = deps.stopGraceSeconds ?? 10;
 
@@ -98,11 +105,25 @@ export function createActivities(deps: ActivityDependencies): LifecycleActivitie
     };
   }
 
+  /** The provider a project's resources live on; no target means the local provider (histories from before the sagemaker provider). */
+  function providerFor(target: ProviderTarget | undefined): ComputeProvider {
+    if (!target || target.provider === 'local') return deps.provider;
+    if (!deps.sagemakerProvider) {
+      throw invalidInput('this worker cannot reach SageMaker: start it with `mlops worker`, which reads the AWS credentials and region the AWS SDK finds');
+    }
+    return deps.sagemakerProvider(target);
+  }
+
+  function resolveRef(ref: ResourceRef): { name: string; provider: ComputeProvider } {
+    return typeof ref === 'string' ? { name: ref, provider: deps.provider } : { name: ref.name, provider: providerFor(ref.target) };
+  }
+
   /** Jobs this worker started, with what summarizeJob needs but the provider does not report. */
   const jobContext = new Map<string, { purpose: 'benchmark' | 'retraining'; capUsd: number; pricePerHourUsd: number }>();
 
   async function createModelAndConfig(input: SpecContext & { revision: number; modelArtifacts: string; instanceType: string; instanceCount: number }) {
     const { spec, specDir } = input;
+    const provider = providerFor(providerTarget(spec));
     const price = priceOrFail(spec, input.instanceType, 'hosting', false, deps.priceTable);
     const model = modelName(spec.id, input.revision);
     const config = endpointConfigName(spec.id, input.revision);
@@ -122,13 +143,13 @@ export function createActivities(deps: ActivityDependencies): LifecycleActivitie
       captureInputs: true,
       tags: projectTags(spec.id, 'endpoint'),
     });
-    return { model, config };
+    return { model, config, pricePerHourUsd: price.pricePerHourUsd };
   }
 
   return {
     async buildReview({ gate, round, spec, context }) {
       try {
-        return buildReviewSummary(gate, round, spec, context as Parameters<typeof buildReviewSummary>[3]);
+        return buildReviewSummary(gate, round, spec, context as Parameters<typeof buildReviewSummary>[3], { priceTable: deps.priceTable });
       } catch (err) {
         if (err instanceof PriceNotFoundError) throw invalidInput(err.message, err);
         throw err;
@@ -153,6 +174,7 @@ export function createActivities(deps: ActivityDependencies): LifecycleActivitie
           round: input.round,
           summary: input.summary,
           link: approvalLink(deps.publicUrl, token),
+          reportLink: reportLink(deps.publicUrl, token),
           expiresAt,
         });
       }
@@ -171,7 +193,7 @@ export function createActivities(deps: ActivityDependencies): LifecycleActivitie
       const { spec, specDir, candidate } = input;
       const price = priceOrFail(spec, candidate.instanceType, 'training', candidate.spot, deps.priceTable);
       const name = trainingJobName(spec.id, input.purpose, input.sequence);
-      const description = await provider.createTrainingJob({
+      const description = await providerFor(providerTarget(spec)).createTrainingJob({
         name,
         command: commandLine(spec.training.command),
         workingDirectory: specDir,
@@ -200,6 +222,7 @@ export function createActivities(deps: ActivityDependencies): LifecycleActivitie
         capUsd: input.capUsd,
         pricePerHourUsd: input.pricePerHourUsd,
       };
+      const provider = providerFor(input.target);
       let description = await provider.describeTrainingJob(input.name);
       if (TERMINAL.has(description.status)) {
         return { job: summarizeJob(description, context), terminal: true, stoppedForCap: false };
@@ -225,22 +248,24 @@ export function createActivities(deps: ActivityDependencies): LifecycleActivitie
       };
     },
 
-    async stopTrainingJob(name) {
+    async stopTrainingJob(ref) {
+      const { name, provider } = resolveRef(ref);
       const description = await provider.stopTrainingJob(name);
       const context = jobContext.get(name) ?? { purpose: 'benchmark' as const, capUsd: 0, pricePerHourUsd: 0 };
       return summarizeJob(description, context);
     },
 
     async recommend({ spec, jobs }) {
-      const result = recommend(jobs, spec.training.objective);
-      const reason = [result.reason, ...result.notes].join(' ');
+      const result = recommend(jobs, spec.training.objective, { deadlineSeconds: spec.training.maxRuntimeSeconds });
+      const reason = [result.reason, ...result.warnings, ...result.notes].join(' ');
       return { recommendation: result.recommendation && { ...result.recommendation, reason }, reason };
     },
 
     async deployEndpoint(input) {
       const { spec } = input;
-      const { model, config } = await createModelAndConfig(input);
+      const { model, config, pricePerHourUsd } = await createModelAndConfig(input);
       const name = endpointName(spec.id);
+      const provider = providerFor(providerTarget(spec));
       const existing = await provider.describeEndpoint(name);
       const endpoint = existing ?? (await provider.createEndpoint(name, config, projectTags(spec.id, 'endpoint')));
       logger.info({ projectId: spec.id, endpoint: name, endpointConfig: config }, existing ? 'endpoint adopted' : 'endpoint created');
@@ -252,12 +277,14 @@ export function createActivities(deps: ActivityDependencies): LifecycleActivitie
         instanceCount: input.instanceCount,
         modelName: model,
         configName: endpoint.configName,
+        pricePerHourUsd,
       };
       return summary;
     },
 
     async updateEndpoint(input) {
-      const { model, config } = await createModelAndConfig(input);
+      const { model, config, pricePerHourUsd } = await createModelAndConfig(input);
+      const provider = providerFor(providerTarget(input.spec));
       const current = await provider.describeEndpoint(input.endpointName);
       if (!current) throw invalidInput(`endpoint ${input.endpointName} does not exist, so it cannot be updated`);
       const endpoint = current.configName === config ? current : await provider.updateEndpoint(input.endpointName, config);
@@ -269,24 +296,33 @@ export function createActivities(deps: ActivityDependencies): LifecycleActivitie
         instanceCount: input.instanceCount,
         modelName: model,
         configName: config,
+        pricePerHourUsd,
       };
     },
 
-    async describeEndpoint(name) {
+    async describeEndpoint(ref) {
+      const { name, provider } = resolveRef(ref);
       const endpoint = await provider.describeEndpoint(name);
       return endpoint && { name: endpoint.name, status: endpoint.status, configName: endpoint.configName, url: endpoint.url, failureReason: endpoint.failureReason };
     },
 
-    async deleteEndpoint(name) {
+    async deleteEndpoint(ref) {
+      const { name, provider } = resolveRef(ref);
       await provider.deleteEndpoint(name);
       logger.info({ endpoint: name }, 'endpoint deleted');
     },
 
-    async deleteEndpointConfig(name) {
+    async deleteEndpointConfig(ref) {
+      const { name, provider } = resolveRef(ref);
       await provider.deleteEndpointConfig(name);
     },
 
+    async loadTestEndpoint(input) {
+      return loadTestEndpoint({ provider: providerFor(providerTarget(input.spec)), logger, priceTable: deps.priceTable, now }, input);
+    },
+
     async collectMonitoring(input) {
+      const provider = providerFor(input.target);
       // Describing lets the provider notice an endpoint whose process died (a restarted laptop) and bring it back.
       await provider.describeEndpoint(input.endpointName);
       const metrics = await provider.getEndpointMetrics(input.endpointName, input.windowStart, input.windowEnd);
@@ -295,12 +331,17 @@ export function createActivities(deps: ActivityDependencies): LifecycleActivitie
       let driftScore: number | undefined;
       let driftByFeature: Record<string, number> | undefined;
       if (samples.length >= input.driftMinSamples) {
-        const baselineFile = path.join(input.modelArtifacts, 'baseline.json');
+        // A missing file is reported by the provider as InvalidInput; throttling and network errors stay retryable.
+        const text = await provider.readModelFile(input.modelArtifacts, 'baseline.json');
         let baseline;
         try {
-          baseline = parseBaseline(JSON.parse(fs.readFileSync(baselineFile, 'utf8')));
+          baseline = parseBaseline(JSON.parse(text));
         } catch (err) {
-          throw invalidInput(`cannot read the baseline statistics ${baselineFile}: ${(err as Error).message}; the training script must write baseline.json into SM_MODEL_DIR`, err);
+          throw invalidInput(
+            `cannot read the baseline statistics baseline.json of the model ${input.modelArtifacts}: ${(err as Error).message}; ` +
+              'the training script must write baseline.json into SM_MODEL_DIR',
+            err,
+          );
         }
         const result = psi(baseline, samples);
         driftScore = result.max;
@@ -320,8 +361,43 @@ export function createActivities(deps: ActivityDependencies): LifecycleActivitie
       };
     },
 
-    async projectSpend(projectId) {
-      return (await provider.getProjectSpend(projectId)).totalUsd;
+    async reconcileCosts({ projectId, target, meteredUsd, since }) {
+      const settings = target.sagemaker?.costExplorer;
+      if (!deps.costExplorer || !settings) {
+        throw invalidInput(`project ${projectId} has no Cost Explorer settings or this worker cannot reach AWS; costs are reconciled for provider sagemaker only`);
+      }
+      const reader = deps.costExplorer(settings);
+      const at = now().toISOString();
+      const check: CostCheck = { at, metric: settings.metric, meteredUsd, notes: [] };
+      try {
+        const result = await reader.reconcile(projectId, meteredUsd, since);
+        Object.assign(check, {
+          reportedUsd: result.reportedUsd,
+          differenceUsd: result.differenceUsd,
+          differencePercent: result.differencePercent,
+        });
+        check.notes.push(...result.notes);
+        try {
+          const forecast = await reader.forecast(projectId, at);
+          if (forecast.forecast) check.forecastRestOfMonthUsd = forecast.forecast.restOfMonthUsd;
+          else check.notes.push(`No forecast: ${forecast.reason}`);
+        } catch (err) {
+          // The reconciliation is worth keeping when only the forecast fails.
+          check.notes.push(`No forecast: ${(err as Error).message}`);
+        }
+      } catch (err) {
+        // A used call budget or a missing permission does not pass by retrying soon; the next check tries again.
+        const name = (err as Error).name;
+        if (name !== 'CostExplorerCallBudgetExceeded' && name !== 'AccessDenied') throw err;
+        check.notes.push((err as Error).message);
+      }
+      logger.info({ projectId, meteredUsd, reportedUsd: check.reportedUsd, differenceUsd: check.differenceUsd }, 'costs reconciled with Cost Explorer');
+      return check;
+    },
+
+    async projectSpend(project) {
+      const { projectId, target } = typeof project === 'string' ? { projectId: project, target: undefined } : project;
+      return (await providerFor(target).getProjectSpend(projectId)).totalUsd;
     },
 
     async notify(input) {

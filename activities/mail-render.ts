@@ -1,9 +1,18 @@
 /**
  * Subject, text and HTML of the approval-request e-mail. The summary itself
  * is rendered by the same functions as the approval page, so the e-mail and
- * the page show the same document.
+ * the page show the same document. The key figures come first, above the
+ * links, so a reader sees budget, estimate and warnings before anything else.
  */
-import { escapeHtml, GATE_LABELS, renderSummaryHtml, renderSummaryText, SUMMARY_CSS } from '../client/approvals/render';
+import {
+  escapeHtml,
+  GATE_LABELS,
+  renderKeyFiguresHtml,
+  renderKeyFiguresText,
+  renderSummaryHtml,
+  renderSummaryText,
+  SUMMARY_CSS,
+} from '../client/approvals/render';
 import type { Gate } from '../domain/constants';
 import type { ReviewSummary } from '../domain/status';
 
@@ -18,6 +27,8 @@ export interface ApprovalRequestContent {
   summary: ReviewSummary;
   /** The stakeholder's personal approval link. */
   link: string;
+  /** Link to the project's cost report with charts, built with reportLink() from the same token. */
+  reportLink?: string;
   /** Expiry of the link as epoch seconds, when known. */
   expiresAt?: number;
 }
@@ -37,22 +48,33 @@ export function approvalSubject(projectName: string, gate: Gate, round: number):
   return `${SUBJECT_PREFIX} Approve ${GATE_LABELS[gate]} for ${oneLine(projectName)} (round ${round})`;
 }
 
-/** Renders the approval request; throws when the link is not an http(s) URL, because no stakeholder could open it. */
-export function renderApprovalRequest(content: ApprovalRequestContent): RenderedMail {
-  checkLink(content.link);
-  const label = GATE_LABELS[content.gate];
-  const validUntil =
-    content.expiresAt === undefined ? '' : ` It is valid until ${formatEpochSeconds(content.expiresAt)}.`;
-  const personalNote = `The link is personal: whoever has it can decide in your name, so do not forward this e-mail.${validUntil}`;
+/** Text of the report link, in both parts of the e-mail. */
+export const REPORT_LINK_TEXT = 'Full cost report with charts';
 
-  const text = [
+/** Renders the approval request; throws when a link is not an http(s) URL, because no stakeholder could open it. */
+export function renderApprovalRequest(content: ApprovalRequestContent): RenderedMail {
+  checkLink(content.link, 'approval link', 'approvalLink()');
+  if (content.reportLink !== undefined) checkLink(content.reportLink, 'report link', 'reportLink()');
+  const label = GATE_LABELS[content.gate];
+  const keyFigures = content.summary.keyFigures ?? [];
+  const validUntil = content.expiresAt === undefined ? '' : ` ${content.reportLink ? 'They are' : 'It is'} valid until ${formatEpochSeconds(content.expiresAt)}.`;
+  const personalNote = content.reportLink
+    ? `Both links are personal: whoever has either one can decide in your name, so do not forward this e-mail.${validUntil}`
+    : `The link is personal: whoever has it can decide in your name, so do not forward this e-mail.${validUntil}`;
+
+  const textBlocks = [
     `Hello ${content.recipientName},`,
     `${content.projectName} (${content.projectId}) is waiting for your decision on its ${label}, round ${content.round}.`,
-    `Open this link to read the summary and approve or reject:\n${content.link}`,
-    personalNote,
-    renderSummaryText(content.summary),
-    '-- \nSent by the mlops orchestrator.',
-  ].join('\n\n');
+  ];
+  if (keyFigures.length > 0) textBlocks.push(renderKeyFiguresText(keyFigures));
+  textBlocks.push(`Open this link to read the summary and approve, reject or request changes:\n${content.link}`);
+  if (content.reportLink) textBlocks.push(`${REPORT_LINK_TEXT}:\n${content.reportLink}`);
+  textBlocks.push(personalNote, renderSummaryText(content.summary, { keyFigures: false }), '-- \nSent by the mlops orchestrator.');
+  const text = textBlocks.join('\n\n');
+
+  const reportHtml = content.reportLink
+    ? `<p><a href="${escapeHtml(content.reportLink)}">${REPORT_LINK_TEXT}</a></p>\n`
+    : '';
 
   const html = `<!doctype html>
 <html lang="en">
@@ -68,10 +90,10 @@ ${SUMMARY_CSS}
 <body>
 <p>Hello ${escapeHtml(content.recipientName)},</p>
 <p><strong>${escapeHtml(content.projectName)}</strong> (${escapeHtml(content.projectId)}) is waiting for your decision on its ${escapeHtml(label)}, round ${content.round}.</p>
-<p><a class="action" href="${escapeHtml(content.link)}">Review and decide</a></p>
+${keyFigures.length > 0 ? `${renderKeyFiguresHtml(keyFigures)}\n` : ''}<p><a class="action" href="${escapeHtml(content.link)}">Review and decide</a></p>
 <p>If the button does not work, copy this address into your browser:<br>${escapeHtml(content.link)}</p>
-<p>${escapeHtml(personalNote)}</p>
-${renderSummaryHtml(content.summary)}
+${reportHtml}<p>${escapeHtml(personalNote)}</p>
+${renderSummaryHtml(content.summary, { keyFigures: false })}
 <p>Sent by the mlops orchestrator.</p>
 </body>
 </html>
@@ -80,7 +102,7 @@ ${renderSummaryHtml(content.summary)}
   return { subject: approvalSubject(content.projectName, content.gate, content.round), text, html };
 }
 
-function checkLink(link: string): void {
+function checkLink(link: string, name: string, builder: string): void {
   let url: URL | undefined;
   try {
     url = new URL(link);
@@ -90,7 +112,7 @@ function checkLink(link: string): void {
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     // The link itself stays out of the message because it contains the token.
     const found = url ? `a ${url.protocol} URL` : 'not a URL';
-    throw new Error(`approval link is ${found}; expected an http or https URL built with approvalLink()`);
+    throw new Error(`${name} is ${found}; expected an http or https URL built with ${builder}`);
   }
 }
 

@@ -15,6 +15,7 @@ import { loadPriceTable, runPricesRefresh } from './prices';
 import { checkRunnable, loadSpec, ProjectClient } from './projects';
 import { registerReportCommand } from './report/command';
 import { mlopsHome, runApprovalServer, runDev, runWorker } from './stack';
+import { registerSweeperCommand } from './sweeper';
 import { connectClient, temporalSettings } from './temporal';
 import { readRequestFile, replay } from './traffic';
 
@@ -147,6 +148,7 @@ export function buildProgram(): Command {
     });
 
   registerReportCommand(program, projects);
+  registerSweeperCommand(program);
 
   const project = program.command('project').description('start and inspect projects');
 
@@ -188,10 +190,15 @@ export function buildProgram(): Command {
       print(options.json, rows, () => formatListing(rows));
     });
 
-  for (const decision of ['approve', 'reject'] as const) {
+  const DECISION_OF = { approve: 'approved', reject: 'rejected', 'request-changes': 'request-changes' } as const;
+  for (const decision of ['approve', 'reject', 'request-changes'] as const) {
     project
       .command(decision)
-      .description(`${decision} the open review of a gate as one stakeholder`)
+      .description(
+        decision === 'request-changes'
+          ? 'ask the owner to revise the spec before approving the requirements or cost review (--comment says what to change)'
+          : `${decision} the open review of a gate as one stakeholder`,
+      )
       .argument('<id>', 'project id')
       .addOption(new Option('--gate <gate>', `review gate: ${GATES.join(', ')}`).argParser(parseGate).makeOptionMandatory())
       .addOption(new Option('--as <email>', 'e-mail of the stakeholder deciding').argParser(parseEmail).makeOptionMandatory())
@@ -201,13 +208,28 @@ export function buildProgram(): Command {
         const result = await (await projects()).decide(id, {
           gate: options.gate,
           email: options.as,
-          decision: decision === 'approve' ? 'approved' : 'rejected',
+          decision: DECISION_OF[decision],
           comment: options.comment,
           channel: 'cli',
         });
         print(options.json, result, () => `${result.email} ${result.decision} the ${result.gate} review of ${id} at ${result.at}`);
       });
   }
+
+  project
+    .command('revise')
+    .description('send a revised spec to a project in its requirements or cost review; a new review round shows the cost difference')
+    .argument('<id>', 'project id')
+    .argument('<spec>', 'revised project spec YAML file, with the same id')
+    .option('--reason <text>', 'what changed and why, shown to the stakeholders')
+    .option('--json', 'print JSON')
+    .action(async (id: string, specFile: string, options: { reason?: string; json?: boolean }) => {
+      const { spec, specDir } = loadSpec(specFile);
+      if (spec.id !== id) throw invalidInput(`the spec ${specFile} has id '${spec.id}', not '${id}': keep the id of the running project`);
+      checkRunnable(spec, specDir, loadPriceTable(mlopsHome()));
+      const result = await (await projects()).revise(id, spec, specDir, options.reason);
+      print(options.json, result, () => `revised project ${id}; round ${result.round} of the requirements review is being sent to the stakeholders`);
+    });
 
   project
     .command('redeploy')

@@ -9,8 +9,8 @@ export type { Logger } from 'pino';
 
 const REDACTED = '[Redacted]';
 
-/** Token positions in a URL: the path segment after /approvals/, and a `t` query parameter. */
-const TOKEN_IN_PATH = /(\/approvals\/)[^/?#\s"']+/g;
+/** Token positions in a URL: the path segment after /approvals/ or /report/, and a `t` query parameter. */
+const TOKEN_IN_PATH = /(\/(?:approvals|report)\/)[^/?#\s"']+/g;
 const TOKEN_IN_QUERY = /([?&]t=)[^&#\s"']*/g;
 
 /** Replaces an approval token inside a URL, a path or a free-text message with a placeholder. */

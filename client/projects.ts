@@ -15,7 +15,15 @@ import { projectWorkflowId, SEARCH_ATTRIBUTES, TASK_QUEUE } from '../domain/cons
 import { resolvePrice, type PriceTable } from '../domain/prices';
 import { parseSpec, SpecError, type ProjectSpec } from '../domain/spec';
 import type { ProjectStatus } from '../domain/status';
-import { closeSignal, decideUpdate, redeployUpdate, statusQuery, type DecideInput, type DecideResult } from '../workflows/messages';
+import {
+  closeSignal,
+  decideUpdate,
+  redeployUpdate,
+  reviseUpdate,
+  statusQuery,
+  type DecideInput,
+  type DecideResult,
+} from '../workflows/messages';
 import { DecisionRejectedError, ProjectEndedError, ProjectNotFoundError, type ApprovalBackend } from './approvals/backend';
 import { CliError, invalidInput } from './errors';
 
@@ -136,6 +144,16 @@ export class ProjectClient implements ApprovalBackend {
     const handle = this.client.workflow.getHandle(projectWorkflowId(projectId));
     try {
       return await handle.executeUpdate(decideUpdate, { args: [input] });
+    } catch (err) {
+      throw await this.explain(projectId, translateUpdateError(projectId, err));
+    }
+  }
+
+  /** Sends a revised spec to a project in its requirements or cost review; it goes back to the requirements review. */
+  async revise(projectId: string, spec: ProjectSpec, specDir: string, reason?: string): Promise<{ phase: string; round: number }> {
+    const handle = this.client.workflow.getHandle(projectWorkflowId(projectId));
+    try {
+      return await handle.executeUpdate(reviseUpdate, { args: [{ spec, specDir, reason }] });
     } catch (err) {
       throw await this.explain(projectId, translateUpdateError(projectId, err));
     }

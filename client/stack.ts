@@ -7,10 +7,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createMailer } from '../activities/mail';
 import { createLocalProvider, type LocalProvider } from '../activities/provider/local';
+import { sageMakerProviders } from '../activities/provider/registry';
+import { awsClientConfig } from '../activities/provider/sagemaker/clients';
+import { createCostExplorerClient, createCostExplorerReader } from '../activities/provider/sagemaker/costs';
+import { createSweeperActivities, temporalProjectState } from '../activities/sweeper';
 import { createLifecycleWorker, connectWorker } from '../workers/worker';
 import { startDevServer, type DevServer } from '../workers/temporal-server';
 import { installRuntimeLogger } from '../workers/runtime-logger';
@@ -79,9 +84,18 @@ export async function startWorker(options: {
     logger: logger.child({ component: 'local-provider' }),
     settings: { stopGraceSeconds: LOCAL_STOP_GRACE_SECONDS, ledgerIntervalSeconds: 10 },
   });
+  const costExplorerClient = createCostExplorerClient();
   const mailer = createMailer({ stateDir: home, smtpUrl: process.env.MLOPS_SMTP_URL, from: process.env.MLOPS_MAIL_FROM });
   const activities = createActivities({
     provider,
+    sagemakerProvider: sageMakerProviders({ logger: logger.child({ component: 'sagemaker-provider' }) }),
+    costExplorer: (settings) =>
+      createCostExplorerReader({
+        client: costExplorerClient,
+        settings,
+        callLogPath: path.join(home, 'cost-explorer-calls.json'),
+        logger: logger.child({ component: 'cost-explorer' }),
+      }),
     mailer,
     secret,
     publicUrl: options.publicUrl,
@@ -89,9 +103,23 @@ export async function startWorker(options: {
     stopGraceSeconds: LOCAL_STOP_GRACE_SECONDS,
     priceTable: loadPriceTable(home),
   });
+  // The sweeper reads project states through a client; AWS is only called when a sweep runs.
+  const projectsClient = await connectClient({ address: options.address, namespace: options.namespace });
+  const sweeperActivities = createSweeperActivities({
+    sagemaker: new SageMakerClient(awsClientConfig()),
+    projectState: temporalProjectState(projectsClient),
+    mailer,
+    logger: logger.child({ component: 'sweeper' }),
+  });
   const connection = await connectWorker(options.address);
-  const worker = await createLifecycleWorker({ connection, namespace: options.namespace, activities, taskQueue: options.taskQueue });
-  const run = worker.run().finally(() => connection.close());
+  const worker = await createLifecycleWorker({
+    connection,
+    namespace: options.namespace,
+    activities,
+    sweeperActivities,
+    taskQueue: options.taskQueue,
+  });
+  const run = worker.run().finally(() => Promise.all([connection.close(), projectsClient.connection.close()]));
   return {
     worker,
     provider,

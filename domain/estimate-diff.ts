@@ -77,7 +77,7 @@ export function diffEstimates(before: CostEstimate, after: CostEstimate, beforeN
 
 /** Renders the diff as aligned plain text, one line per item, with a closing summary line. */
 export function formatEstimateDiff(diff: EstimateDiff): string {
-  const rows = diff.lines.map((line) => [line.mark, line.item, show(line, line.before), show(line, line.after), showChange(line)]);
+  const rows = diff.lines.map((line) => [line.mark, line.item, formatDiffValue(line, line.before), formatDiffValue(line, line.after), formatDiffChange(line)]);
   const header = [' ', 'item', diff.before, diff.after, 'change'];
   const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
   const render = (row: string[]): string =>
@@ -93,12 +93,14 @@ export function formatEstimateDiff(diff: EstimateDiff): string {
   return [`Estimate diff: ${diff.before} -> ${diff.after}`, render(header), ...rows.map(render), '', summary].join('\n');
 }
 
-function show(line: EstimateDiffLine, value: number | string): string {
+/** Formats one side of a diff line: dollars as $1,234.56, counts with thousands separators, settings as they are. */
+export function formatDiffValue(line: EstimateDiffLine, value: number | string): string {
   if (line.kind === 'text') return String(value);
   return line.kind === 'usd' ? formatUsd(Number(value)) : formatNumber(Number(value));
 }
 
-function showChange(line: EstimateDiffLine): string {
+/** Formats the change of a diff line with its sign, `changed` for a setting, or '' when nothing changed. */
+export function formatDiffChange(line: EstimateDiffLine): string {
   if (line.change === undefined) return line.mark === '~' ? 'changed' : '';
   if (line.change === 0) return '';
   const amount = line.kind === 'usd' ? formatUsd(Math.abs(line.change)) : formatNumber(Math.abs(line.change));

@@ -68,6 +68,23 @@ export function endpointName(projectId: string): string {
   return resourceName([projectId, 'endpoint']);
 }
 
+/** SageMaker instance types, such as ml.m5.large. */
+const INSTANCE_TYPE_PATTERN = /^ml\.[a-z0-9]+\.[a-z0-9]+$/;
+
+/**
+ * Names the temporary endpoint that load-tests one hosting instance type:
+ * `<project>-load-<type with dots as hyphens>`, such as
+ * `churn-load-ml-m5-large`. Its model and endpoint config carry the same
+ * name, which SageMaker allows because each resource kind has its own names.
+ * Throws RangeError for a value that is not an instance type.
+ */
+export function loadTestEndpointName(projectId: string, instanceType: string): string {
+  if (!INSTANCE_TYPE_PATTERN.test(instanceType)) {
+    throw new RangeError(`invalid instance type ${JSON.stringify(instanceType)}: expected a SageMaker instance type such as ml.m5.large`);
+  }
+  return resourceName([projectId, 'load', instanceType.replace(/\./g, '-')]);
+}
+
 /**
  * Joins parts with hyphens into a valid name. Characters outside
  * [a-zA-Z0-9-] become hyphens and hyphens at either end are dropped. When

@@ -47,6 +47,13 @@ export interface RecommendationResult {
   reason: string;
   /** Rightsizing and spot advice about the recommended configuration. */
   notes: string[];
+  /** Warnings, one sentence each: the cheapest completed run missed the quality target or the deadline, or the recommended run missed the deadline. */
+  warnings: string[];
+}
+
+export interface RecommendOptions {
+  /** training.maxRuntimeSeconds: a run that took longer gets a warning. */
+  deadlineSeconds?: number;
 }
 
 /** Average CPU use, as a share of all vCPUs, below which a smaller instance type is suggested. */
@@ -59,11 +66,11 @@ export const LOW_CPU_SHARE = 0.3;
  * shorter run, then instance type, instance count and on-demand before
  * spot, so the result does not depend on the order of `results`.
  */
-export function recommend(results: BenchmarkResult[], objective?: Objective): RecommendationResult {
+export function recommend(results: BenchmarkResult[], objective?: Objective, options: RecommendOptions = {}): RecommendationResult {
   const judged = results.map((result) => ({ result, problem: disqualification(result, objective) }));
   const eligible = judged.filter((j) => j.problem === undefined).map((j) => j.result);
   if (eligible.length === 0) {
-    return { reason: noneReason(judged, objective), notes: [] };
+    return { reason: noneReason(judged, objective), notes: [], warnings: cheapestWarnings(judged, undefined, objective, options) };
   }
 
   const best = [...eligible].sort((a, b) => compareRuns(a, b, objective))[0];
@@ -72,7 +79,39 @@ export function recommend(results: BenchmarkResult[], objective?: Objective): Re
     recommendation: { instanceType: best.instanceType, instanceCount: best.instanceCount, spot: best.spot, reason },
     reason,
     notes: [...rightsizingNotes(best), spotNote(best, judged)],
+    warnings: cheapestWarnings(judged, best, objective, options),
   };
+}
+
+/**
+ * Warns when the cheapest run that completed (not stopped by its cost cap)
+ * missed the quality target or took longer than the deadline, and when the
+ * recommended run took longer than the deadline.
+ */
+function cheapestWarnings(
+  judged: { result: BenchmarkResult; problem?: string }[],
+  best: BenchmarkResult | undefined,
+  objective: Objective | undefined,
+  options: RecommendOptions,
+): string[] {
+  const completed = judged.filter(({ result }) => result.status === 'Completed' && !result.stopped);
+  const cheapest = [...completed].sort((a, b) => compareRuns(a.result, b.result, undefined))[0];
+  const warnings: string[] = [];
+  if (cheapest?.problem) {
+    const extra = best ? ` The recommended ${configurationLabel(best)} costs ${formatUsd(best.costUsd - cheapest.result.costUsd)} more per run.` : '';
+    warnings.push(`The cheapest configuration, ${configurationLabel(cheapest.result)} at ${formatUsd(cheapest.result.costUsd)}, missed the quality target: it ${cheapest.problem}.${extra}`);
+  }
+  const deadline = options.deadlineSeconds;
+  if (deadline === undefined) return warnings;
+  const late = (run: BenchmarkResult | undefined): boolean => run !== undefined && run.durationSeconds > deadline;
+  const deadlineText = `the deadline training.maxRuntimeSeconds (${formatDuration(deadline)})`;
+  if (cheapest && late(cheapest.result)) {
+    warnings.push(`The cheapest configuration, ${configurationLabel(cheapest.result)}, took ${formatDuration(cheapest.result.durationSeconds)}, longer than ${deadlineText}.`);
+  }
+  if (best && best !== cheapest?.result && late(best)) {
+    warnings.push(`The recommended configuration, ${configurationLabel(best)}, took ${formatDuration(best.durationSeconds)}, longer than ${deadlineText}.`);
+  }
+  return warnings;
 }
 
 /** Returns a provider's failure reason on one line, shortened for a summary. */

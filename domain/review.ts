@@ -4,12 +4,15 @@
  * E-mail, approval page and CLI render the same summary.
  */
 import type { Gate } from './constants';
-import { estimateCost, estimateToSummary, requestsPerHour, type CostEstimate } from './estimate';
+import { estimateCost, estimateToSummary, hostingInstanceType, requestsPerHour, type CostEstimate } from './estimate';
 import { formatDuration, formatNumber, formatPrice, formatUsd, HOURS_PER_MONTH, plural, roundUsd } from './money';
-import { PriceNotFoundError, resolvePrice } from './prices';
+import { PriceNotFoundError, resolvePrice, type PriceTable } from './prices';
 import { configurationLabel, recommend, type Recommendation } from './recommend';
+import { buildReviewChanges } from './review-changes';
+import { buildKeyFigures, type DeploymentFigures, type KeyFigureInput, type PlanPrice } from './review-figures';
 import type { ProjectSpec } from './spec';
-import type { ReviewSummary, SummaryTable, TrainingJobSummary } from './status';
+import type { LoadTestResult, ReviewSummary, SummaryTable, TrainingJobSummary } from './status';
+import { cheapestHostingSentence, unitCostsForSpec, unitCostTables, type UnitCostAnalysis } from './unit-costs';
 
 /** Data the workflow has when it builds a review. Every field is optional. */
 export interface ReviewContext {
@@ -19,6 +22,19 @@ export interface ReviewContext {
   recommendation?: Recommendation;
   /** The configuration the deployment gate approves; derived from the spec and recommendation when missing. */
   deployment?: { instanceType: string; instanceCount: number };
+  /** Load tests run after the benchmark; the deployment review sizes the endpoint and prices predictions from them. */
+  loadTests?: LoadTestResult[];
+  /** Spend metered so far, in USD; the key figures fall back to the sum of the training jobs' costs. */
+  spendUsd?: number;
+  /** The spec before a revision opened this round; adds the estimate diff to the summary. */
+  previousSpec?: ProjectSpec;
+  /** Reason for the revision, shown above the estimate diff. */
+  changeReason?: string;
+}
+
+export interface ReviewOptions {
+  /** Price table for estimates and the deployment plan; the bundled one when absent. */
+  priceTable?: PriceTable;
 }
 
 const GATE_TITLES: Record<Gate, string> = {
@@ -28,24 +44,60 @@ const GATE_TITLES: Record<Gate, string> = {
 };
 
 /**
- * Builds the summary of review round `round` of `gate`. Pure: the cost gate
- * recomputes the estimate from the spec when the context has none, which
- * throws PriceNotFoundError when a price is unknown.
+ * Builds the summary of review round `round` of `gate`, with its key
+ * figures and, when `context.previousSpec` is set, the estimate diff. Pure:
+ * the estimate is recomputed from the spec when the context has none. At
+ * the cost gate a price missing for that estimate throws
+ * PriceNotFoundError; at the other gates the key figures name it instead.
  */
-export function buildReviewSummary(gate: Gate, round: number, spec: ProjectSpec, context: ReviewContext = {}): ReviewSummary {
+export function buildReviewSummary(gate: Gate, round: number, spec: ProjectSpec, context: ReviewContext = {}, options: ReviewOptions = {}): ReviewSummary {
   const title = `${GATE_TITLES[gate]} of ${spec.name} (${spec.id}), round ${round}`;
-  return { gate, round, title, ...bodyOf(gate, spec, context) };
+  const estimate = estimateOf(spec, context, options.priceTable);
+  let deployment: DeploymentChoice | undefined;
+  let body: Body;
+  if (gate === 'requirements') {
+    body = requirementsBody(spec);
+  } else if (gate === 'cost') {
+    if (estimate instanceof PriceNotFoundError) throw estimate;
+    body = estimateToSummary(estimate);
+  } else {
+    deployment = chooseDeployment(spec, context, options.priceTable);
+    body = deploymentBody(spec, deployment);
+  }
+
+  const keyFigures = buildKeyFigures({
+    gate,
+    spec,
+    estimate: estimate instanceof PriceNotFoundError ? { error: estimate.message } : estimate,
+    spend: spendOf(context),
+    deployment: deployment && deploymentFigures(deployment),
+  });
+  const summary: ReviewSummary = { gate, round, title, ...body, keyFigures };
+  if (context.previousSpec) {
+    summary.changes = buildReviewChanges({ previousSpec: context.previousSpec, spec, reason: context.changeReason, priceTable: options.priceTable });
+  }
+  return summary;
 }
 
-function bodyOf(gate: Gate, spec: ProjectSpec, context: ReviewContext): Body {
-  switch (gate) {
-    case 'requirements':
-      return requirementsBody(spec);
-    case 'cost':
-      return costBody(spec, context);
-    case 'deployment':
-      return deploymentBody(spec, context);
+/**
+ * Returns the context's estimate when it has the right shape, else one computed from the spec, else the missing-price error.
+ * NOTE: a context estimate is used as given, so after a spec revision the caller must pass the revised spec's estimate.
+ */
+function estimateOf(spec: ProjectSpec, context: ReviewContext, priceTable: PriceTable | undefined): CostEstimate | PriceNotFoundError {
+  if (isCostEstimate(context.estimate)) return context.estimate;
+  try {
+    return estimateCost(spec, { priceTable });
+  } catch (error) {
+    if (error instanceof PriceNotFoundError) return error;
+    throw error;
   }
+}
+
+/** Spend so far: the metered figure from the context, else the training jobs' costs. */
+function spendOf(context: ReviewContext): KeyFigureInput['spend'] {
+  if (context.spendUsd !== undefined) return { usd: context.spendUsd, source: 'metered' };
+  const jobs = context.trainingJobs ?? [];
+  return { usd: roundUsd(jobs.reduce((sum, job) => sum + job.costUsd, 0)), source: 'training jobs' };
 }
 
 type Body = Pick<ReviewSummary, 'paragraphs' | 'tables' | 'notes'>;
@@ -92,11 +144,6 @@ function requirementsBody(spec: ProjectSpec): Body {
   return { paragraphs, tables, notes };
 }
 
-function costBody(spec: ProjectSpec, context: ReviewContext): Body {
-  const estimate = isCostEstimate(context.estimate) ? context.estimate : estimateCost(spec);
-  return estimateToSummary(estimate);
-}
-
 /** Returns whether `value` has the shape of a CostEstimate (it crossed a workflow boundary as unknown). */
 export function isCostEstimate(value: unknown): value is CostEstimate {
   if (value === null || typeof value !== 'object') return false;
@@ -109,25 +156,62 @@ export function isCostEstimate(value: unknown): value is CostEstimate {
   );
 }
 
-function deploymentBody(spec: ProjectSpec, context: ReviewContext): Body {
+/** Inputs of the deployment gate's decision: the benchmark jobs, the recommendation and the plan with its price. */
+interface DeploymentChoice {
+  jobs: TrainingJobSummary[];
+  computed: ReturnType<typeof recommend>;
+  recommendation?: Recommendation;
+  plan?: { instanceType: string; instanceCount: number };
+  price?: PlanPrice;
+  /** Load tests, sizing, cost per 1,000 predictions and training cost as the data grows. */
+  unitCosts: UnitCostAnalysis;
+}
+
+function chooseDeployment(spec: ProjectSpec, context: ReviewContext, priceTable: PriceTable | undefined): DeploymentChoice {
   const jobs = benchmarkJobs(context.trainingJobs ?? []);
-  const computed = recommend(jobs, spec.training.objective);
+  const computed = recommend(jobs, spec.training.objective, { deadlineSeconds: spec.training.maxRuntimeSeconds });
   const recommendation = context.recommendation ?? computed.recommendation;
   const plan = context.deployment ?? planDeployment(spec, recommendation);
+  const unitCosts = unitCostsForSpec(spec, jobs, context.loadTests, plan?.instanceType ?? hostingInstanceType(spec), priceTable);
+  return { jobs, computed, recommendation, plan, price: plan && priceDeployment(spec, plan, priceTable), unitCosts };
+}
+
+function deploymentFigures(choice: DeploymentChoice): DeploymentFigures {
+  return { recommendation: choice.recommendation, noRecommendationReason: choice.computed.reason, plan: choice.plan, price: choice.price };
+}
+
+/** Prices `plan` per hour and per 730-hour month, or returns the missing-price message. */
+function priceDeployment(spec: ProjectSpec, plan: { instanceType: string; instanceCount: number }, priceTable: PriceTable | undefined): PlanPrice {
+  try {
+    const price = resolvePrice(spec.prices, spec.region, plan.instanceType, 'hosting', false, priceTable);
+    const hourlyUsd = price.pricePerHourUsd * plan.instanceCount;
+    return { pricePerHourUsd: price.pricePerHourUsd, source: price.source, hourlyUsd, monthlyUsd: roundUsd(hourlyUsd * HOURS_PER_MONTH) };
+  } catch (error) {
+    if (!(error instanceof PriceNotFoundError)) throw error;
+    return { error: error.message };
+  }
+}
+
+function deploymentBody(spec: ProjectSpec, choice: DeploymentChoice): Body {
+  const { jobs, computed, recommendation, plan } = choice;
 
   const paragraphs = [
     `The benchmark ran ${plural(jobs.length, 'training job')}, each capped at ${formatUsd(spec.budgets.perTrainingJobUsd)}.`,
     recommendation ? `Recommendation: ${recommendation.reason}` : `No recommendation. ${computed.reason}`,
   ];
   const tables = [benchmarkTable(spec, jobs)];
-  const notes = [...computed.notes];
+  const notes = [...computed.warnings, ...computed.notes];
   if (plan) {
-    const hosting = hostingCost(spec, plan);
+    const hosting = hostingCost(spec, plan, choice.price!);
     tables.push(hosting.table);
     notes.push(...hosting.notes);
   } else {
     paragraphs.push('There is no deployment plan: no configuration qualified and the spec fixes no instance type.');
   }
+  const cheapestHosting = cheapestHostingSentence(choice.unitCosts);
+  if (cheapestHosting) paragraphs.push(cheapestHosting);
+  tables.push(...unitCostTables(choice.unitCosts));
+  notes.push(...choice.unitCosts.warnings);
   return { paragraphs, tables, notes };
 }
 
@@ -171,25 +255,20 @@ function benchmarkTable(spec: ProjectSpec, jobs: TrainingJobSummary[]): SummaryT
   };
 }
 
-function hostingCost(spec: ProjectSpec, plan: { instanceType: string; instanceCount: number }): { table: SummaryTable; notes: string[] } {
+function hostingCost(spec: ProjectSpec, plan: { instanceType: string; instanceCount: number }, price: PlanPrice): { table: SummaryTable; notes: string[] } {
   const configuration = `${plan.instanceCount} × ${plan.instanceType}`;
   const caption = 'Deployment plan';
   const columns = ['configuration', 'price per instance-hour', 'per hour', 'per month (730 h)'];
-  try {
-    const price = resolvePrice(spec.prices, spec.region, plan.instanceType, 'hosting');
-    const hourly = price.pricePerHourUsd * plan.instanceCount;
-    const monthly = roundUsd(hourly * HOURS_PER_MONTH);
-    const notes = ['The endpoint bills every hour it is in service, with or without requests, until it is shut down.'];
-    const monthlyBudget = spec.budgets.monthlyUsd;
-    if (monthlyBudget !== undefined && monthly > monthlyBudget) {
-      notes.push(`The endpoint alone, ${formatUsd(monthly)} per month, is above budgets.monthlyUsd of ${formatUsd(monthlyBudget)}.`);
-    }
-    const row = [configuration, `${formatPrice(price.pricePerHourUsd)} (${price.source})`, formatPrice(hourly), formatUsd(monthly)];
-    return { table: { caption, columns, rows: [row] }, notes };
-  } catch (error) {
-    if (!(error instanceof PriceNotFoundError)) throw error;
-    return { table: { caption, columns, rows: [[configuration, 'unknown', '-', '-']] }, notes: [error.message] };
+  if ('error' in price) {
+    return { table: { caption, columns, rows: [[configuration, 'unknown', '-', '-']] }, notes: [price.error] };
   }
+  const notes = ['The endpoint bills every hour it is in service, with or without requests, until it is shut down.'];
+  const monthlyBudget = spec.budgets.monthlyUsd;
+  if (monthlyBudget !== undefined && price.monthlyUsd > monthlyBudget) {
+    notes.push(`The endpoint alone, ${formatUsd(price.monthlyUsd)} per month, is above budgets.monthlyUsd of ${formatUsd(monthlyBudget)}.`);
+  }
+  const row = [configuration, `${formatPrice(price.pricePerHourUsd)} (${price.source})`, formatPrice(price.hourlyUsd), formatUsd(price.monthlyUsd)];
+  return { table: { caption, columns, rows: [row] }, notes };
 }
 
 function figureTable(caption: string, rows: string[][]): SummaryTable {

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { parseDocument, type YAMLError } from 'yaml';
+import { sageMakerSettingsSchema } from '../activities/provider/sagemaker/settings';
 import { GATES, ROLES } from './constants';
 import { describeExpected, toSpecIssues } from './spec-issues';
 
@@ -55,7 +56,10 @@ export const projectSpecSchema = z
       }),
     name: z.string().min(1),
     owner: email,
-    provider: z.enum(['local'], { error: "expected 'local' (the sagemaker provider is not available yet)" }).default('local'),
+    /** Where jobs and endpoints run: `local` processes on this machine, or Amazon SageMaker (needs the `sagemaker` section). */
+    provider: z.enum(['local', 'sagemaker'], { error: "expected 'local' or 'sagemaker'" }).default('local'),
+    /** Account-specific settings of the sagemaker provider: role, images, S3 locations. */
+    sagemaker: sageMakerSettingsSchema.optional(),
     region: z
       .string()
       .regex(/^[a-z]{2}-[a-z]+-\d$/, { error: 'expected an AWS region such as us-east-1' })
@@ -136,6 +140,19 @@ export const projectSpecSchema = z
         .default('recommended'),
       instanceCount: z.number().int().min(1).default(1),
     }),
+    /** A short load test of one instance of each hosting type after the benchmark; it measures throughput and latency for sizing. */
+    loadTest: z
+      .strictObject({
+        /** JSON-lines file of request bodies, one per line, relative to the spec's folder; requests cycle through it. */
+        payloadFile: z.string().min(1),
+        /** Requests sent per instance type. */
+        requests: z.number().int().positive().default(200),
+        /** Requests in flight at once. */
+        concurrency: z.number().int().positive().default(4),
+        /** Hosting types to test; the deployment's instance type when absent. */
+        instanceTypes: z.array(instanceType).min(1).optional(),
+      })
+      .optional(),
     monitoring: z.strictObject({
       intervalSeconds: z.number().int().min(1).default(300),
       idleWindowSeconds: z.number().int().min(1).default(86400),
@@ -193,6 +210,7 @@ export const projectSpecSchema = z
       }
       emails.add(email);
     });
+    if (spec.provider === 'sagemaker') checkSageMakerSpec(spec, ctx);
     const objective = spec.training.objective;
     if (objective && !spec.training.metrics.some((m) => m.name === objective.metric)) {
       ctx.addIssue({
@@ -203,6 +221,47 @@ export const projectSpecSchema = z
       });
     }
   });
+
+/** Rules of `provider: sagemaker` that the field schemas alone cannot express. */
+function checkSageMakerSpec(spec: ProjectSpec, ctx: z.RefinementCtx): void {
+  if (!spec.sagemaker) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sagemaker'],
+      input: undefined,
+      message: 'expected a sagemaker section (executionRoleArn, trainingImage, inferenceImage, outputS3Uri) because provider is sagemaker',
+    });
+    return;
+  }
+  const channelSets: [string[], Record<string, string> | undefined][] = [
+    [['training', 'channels'], spec.training.channels],
+    [['retraining', 'channels'], spec.retraining.channels],
+  ];
+  for (const [fieldPath, channelMap] of channelSets) {
+    for (const [name, location] of Object.entries(channelMap ?? {})) {
+      if (!location.startsWith('s3://')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...fieldPath, name],
+          input: location,
+          message: 'expected an s3:// URI: SageMaker reads training data from S3, so upload the data and name its prefix',
+        });
+      }
+    }
+  }
+  if (!spec.sagemaker.checkpointS3Uri) {
+    spec.training.candidates.forEach((candidate, index) => {
+      if (candidate.spot) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['training', 'candidates', index, 'spot'],
+          input: true,
+          message: 'expected sagemaker.checkpointS3Uri to be set: managed spot training resumes from checkpoints after an interruption',
+        });
+      }
+    });
+  }
+}
 
 export type ProjectSpec = z.infer<typeof projectSpecSchema>;
 export type Stakeholder = z.infer<typeof stakeholderSchema>;

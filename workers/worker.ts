@@ -1,16 +1,19 @@
 /**
- * Builds the lifecycle worker: the project, benchmark and retraining
- * workflows plus the activities, on one task queue.
+ * Builds the lifecycle worker: the project, benchmark, retraining and
+ * sweeper workflows plus their activities, on one task queue.
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { TASK_QUEUE } from '../domain/constants';
 import type { LifecycleActivities } from '../activities/contracts';
+import type { SweeperActivities } from '../activities/sweeper';
 
 export interface LifecycleWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue?: string;
   activities: LifecycleActivities;
+  /** Activities of the sweeper workflow, registered beside the lifecycle activities; their names do not overlap. */
+  sweeperActivities?: SweeperActivities;
   /** A prebuilt workflow bundle; tests share one to save the bundling time. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -23,7 +26,7 @@ export async function createLifecycleWorker(options: LifecycleWorkerOptions): Pr
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
-    activities: options.activities as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>,
+    activities: { ...options.activities, ...options.sweeperActivities } as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     // Endpoint creation polls from the workflow, so activities stay short; a few at once are plenty on a laptop.
     maxConcurrentActivityTaskExecutions: 20,

@@ -2,3 +2,4 @@
 export { projectWorkflow } from './project';
 export { benchmarkWorkflow } from './benchmark';
 export { retrainingWorkflow } from './retraining';
+export { sweeperWorkflow } from './sweeper';

@@ -4,6 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Gate } from '../domain/constants';
+import type { ProjectSpec } from '../domain/spec';
 import type { Decision, ProjectStatus, TrainingJobSummary } from '../domain/status';
 
 export interface DecideInput {
@@ -28,6 +29,21 @@ export interface DecideResult {
 
 /** Records one stakeholder's decision; the validator rejects decisions the gate cannot take. */
 export const decideUpdate = defineUpdate<DecideResult, [DecideInput]>('decide');
+
+export interface ReviseInput {
+  spec: ProjectSpec;
+  /** Absolute folder of the new spec file. */
+  specDir: string;
+  /** Who revised it and why, shown in the next review; defaults to the open change request's comment. */
+  reason?: string;
+}
+
+/**
+ * Replaces the spec of a project waiting in the requirements or cost review,
+ * such as after a stakeholder requested changes. The project goes back to
+ * the requirements review with a new round whose e-mails show the cost diff.
+ */
+export const reviseUpdate = defineUpdate<{ phase: string; round: number }, [ReviseInput]>('revise');
 
 /** Brings a shut-down endpoint back into service. */
 export const redeployUpdate = defineUpdate<{ phase: string }, []>('redeploy');

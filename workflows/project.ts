@@ -21,11 +21,21 @@ import {
 } from '@temporalio/workflow';
 import type { Recommendation } from '../activities/contracts';
 import { GATE_PHASE, type Gate, type Phase } from '../domain/constants';
+import { providerTarget } from '../domain/provider-target';
 import type { ProjectSpec } from '../domain/spec';
 import type { ApprovalRecord, ProjectStatus, TrainingJobSummary } from '../domain/status';
-import { acts, slowActs } from './activities';
+import { acts, costActs, loadTestActs, slowActs } from './activities';
 import { benchmarkWorkflow } from './benchmark';
-import { closeSignal, decideUpdate, redeployUpdate, statusQuery, trainingJobSignal, type DecideInput } from './messages';
+import {
+  closeSignal,
+  decideUpdate,
+  redeployUpdate,
+  reviseUpdate,
+  statusQuery,
+  trainingJobSignal,
+  type DecideInput,
+  type ReviseInput,
+} from './messages';
 import { retrainingWorkflow } from './retraining';
 import { ownerKey, phaseKey, projectIdKey, spendKey } from './search-attributes';
 import { initialState, type MonitoringBookkeeping, type ProjectState } from './state';
@@ -45,9 +55,11 @@ const FINAL_REFRESH_PATCH = 'final-status-refresh';
 const ENDPOINT_READY_TIMEOUT_SECONDS = 15 * 60;
 
 export async function projectWorkflow(input: ProjectInput): Promise<ProjectStatus> {
-  const { spec, specDir } = input;
-  const state = input.resume ?? initialState(spec, new Date().toISOString());
+  const state = input.resume ?? initialState(input.spec, new Date().toISOString());
   const status = state.status;
+  /** The spec in force: the input's, or the last revision's. */
+  const current = () => ({ spec: state.spec ?? input.spec, specDir: state.specDir ?? input.specDir });
+  const spec = input.spec;
 
   setHandler(statusQuery, () => status);
   setHandler(decideUpdate, (decision) => applyDecision(state, decision), {
@@ -60,6 +72,14 @@ export async function projectWorkflow(input: ProjectInput): Promise<ProjectStatu
       return { phase: status.phase };
     },
     { validator: () => validateRedeploy(state) },
+  );
+  setHandler(
+    reviseUpdate,
+    (revision) => {
+      state.pendingRevision = { spec: revision.spec, specDir: revision.specDir, reason: revision.reason?.trim() ?? '' };
+      return { phase: status.phase, round: (state.rounds.requirements ?? 0) + 1 };
+    },
+    { validator: (revision) => validateRevision(state, current().spec, revision) },
   );
   setHandler(trainingJobSignal, (job) => upsertJob(status, job));
   setHandler(closeSignal, ({ reason }) => {
@@ -76,12 +96,12 @@ export async function projectWorkflow(input: ProjectInput): Promise<ProjectStatu
   const lifecycle = new CancellationScope();
   const closeWatch = condition(() => state.closeRequested !== undefined).then(() => lifecycle.cancel());
   try {
-    await lifecycle.run(() => runLifecycle(spec, specDir, state));
+    await lifecycle.run(() => runLifecycle(current, state));
   } catch (err) {
     if (isContinueAsNew(err)) throw err;
     await CancellationScope.nonCancellable(async () => {
-      await releaseResources(state);
-      if (patched(FINAL_REFRESH_PATCH)) await refreshFinalStatus(spec, state);
+      await releaseResources(current().spec, state);
+      if (patched(FINAL_REFRESH_PATCH)) await refreshFinalStatus(current().spec, state);
     });
     if (isCancellation(err)) {
       status.shutdownReason ??= state.closeRequested?.reason ?? 'the workflow was cancelled';
@@ -105,13 +125,24 @@ export async function projectWorkflow(input: ProjectInput): Promise<ProjectStatu
   return status;
 }
 
-async function runLifecycle(spec: ProjectSpec, specDir: string, state: ProjectState): Promise<void> {
+async function runLifecycle(current: () => { spec: ProjectSpec; specDir: string }, state: ProjectState): Promise<void> {
   const status = state.status;
   if (!state.monitoring) {
-    if (!(await reviewGate(spec, state, 'requirements'))) return;
-
-    status.estimate = await acts.estimateCost(spec);
-    if (!(await reviewGate(spec, state, 'cost'))) return;
+    // A revised spec sends the project back to the requirements review, with the cost diff in the new round.
+    for (;;) {
+      const requirements = await reviewGate(current().spec, state, 'requirements');
+      if (requirements === 'rejected') return;
+      if (requirements === 'revised') continue;
+      status.estimate = await acts.estimateCost(current().spec);
+      const cost = await reviewGate(current().spec, state, 'cost');
+      if (cost === 'rejected') return;
+      if (cost === 'revised') continue;
+      break;
+    }
+    state.revision = undefined;
+  }
+  const { spec, specDir } = current();
+  if (!state.monitoring) {
 
     setPhase(state, 'benchmarking');
     const benchmark = await executeChild(benchmarkWorkflow, {
@@ -120,10 +151,11 @@ async function runLifecycle(spec: ProjectSpec, specDir: string, state: ProjectSt
       cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
     });
     for (const job of benchmark.jobs) upsertJob(status, job);
-    if (patched(FINAL_REFRESH_PATCH)) setSpend(state, await acts.projectSpend(spec.id));
+    if (patched(FINAL_REFRESH_PATCH)) setSpend(state, currentSpend(spec, state, await acts.projectSpend({ projectId: spec.id, target: providerTarget(spec) })));
     status.recommendation = benchmark.recommendation;
     const chosen = chooseDeployment(spec, benchmark.jobs, benchmark.recommendation, benchmark.reason);
-    if (!(await reviewGate(spec, state, 'deployment', chosen.plan))) return;
+    if (spec.loadTest && patched(LOAD_TEST_PATCH)) await loadTest(spec, specDir, state, chosen);
+    if ((await reviewGate(spec, state, 'deployment', chosen.plan)) !== 'approved') return;
 
     await deploy(spec, specDir, state, { revision: 1, modelArtifacts: chosen.modelArtifacts, configuration: chosen.plan });
   } else {
@@ -134,7 +166,9 @@ async function runLifecycle(spec: ProjectSpec, specDir: string, state: ProjectSt
 
 // ---------------------------------------------------------------- approvals
 
-async function reviewGate(spec: ProjectSpec, state: ProjectState, gate: Gate, plan?: Recommendation): Promise<boolean> {
+type GateOutcome = 'approved' | 'rejected' | 'revised';
+
+async function reviewGate(spec: ProjectSpec, state: ProjectState, gate: Gate, plan?: Recommendation): Promise<GateOutcome> {
   const status = state.status;
   const round = (state.rounds[gate] ?? 0) + 1;
   state.rounds[gate] = round;
@@ -149,6 +183,9 @@ async function reviewGate(spec: ProjectSpec, state: ProjectState, gate: Gate, pl
       trainingJobs: status.trainingJobs,
       recommendation: status.recommendation,
       deployment: plan && { instanceType: plan.instanceType, instanceCount: plan.instanceCount },
+      spendUsd: status.spendUsd,
+      ...(status.loadTests ? { loadTests: status.loadTests } : {}),
+      ...(state.revision && gate !== 'deployment' ? { previousSpec: state.revision.previousSpec, changeReason: state.revision.reason } : {}),
     },
   });
   status.reviews.push(summary);
@@ -163,16 +200,56 @@ async function reviewGate(spec: ProjectSpec, state: ProjectState, gate: Gate, pl
   await acts.requestApprovals({ projectId: spec.id, projectName: spec.name, gate, round, approvers, summary });
 
   const ballots = () => status.approvals.filter((a) => a.gate === gate && a.round === round);
-  await condition(() => ballots().some((a) => a.decision === 'rejected') || ballots().every((a) => a.decision === 'approved'));
+  const rejection = () => ballots().find((a) => a.decision === 'rejected');
+  const changeRequest = () => ballots().find((a) => a.decision === 'request-changes');
+  const revised = () => state.pendingRevision !== undefined;
+  await condition(() => revised() || !!rejection() || !!changeRequest() || ballots().every((a) => a.decision === 'approved'));
+  const request = changeRequest();
+  if (request && !revised() && !rejection()) {
+    await acts.notify({
+      projectId: spec.id,
+      to: spec.owner,
+      subject: `[mlops] ${spec.name}: changes requested in the ${gate} review`,
+      text:
+        `${request.name} <${request.email}> asked for changes before approving the ${gate} review of project ${spec.id}:\n\n${request.comment ?? ''}\n\n` +
+        `Edit the spec and run \`mlops project revise ${spec.id} <spec.yaml>\`. The stakeholders then get a new review round that shows the cost difference.`,
+    });
+    await condition(() => revised() || !!rejection());
+  }
   status.pendingGate = undefined;
 
-  const rejection = ballots().find((a) => a.decision === 'rejected');
-  if (rejection) {
-    status.shutdownReason = `${gate} review rejected by ${rejection.email}${rejection.comment ? `: ${rejection.comment}` : ''}`;
+  const rejected = rejection();
+  if (rejected) {
+    status.shutdownReason = `${gate} review rejected by ${rejected.email}${rejected.comment ? `: ${rejected.comment}` : ''}`;
     setPhase(state, 'rejected');
-    return false;
+    return 'rejected';
   }
-  return true;
+  const revision = state.pendingRevision;
+  if (revision) {
+    state.pendingRevision = undefined;
+    const reason = revision.reason || (request ? `${request.name} requested changes: ${request.comment ?? ''}` : 'the owner revised the spec');
+    state.revision = { previousSpec: state.revision?.previousSpec ?? spec, reason };
+    state.spec = revision.spec;
+    state.specDir = revision.specDir;
+    status.budgetUsd = revision.spec.budgets.totalUsd;
+    status.name = revision.spec.name;
+    log.info('spec revised; back to the requirements review', { projectId: spec.id, gate, round });
+    return 'revised';
+  }
+  return 'approved';
+}
+
+function validateRevision(state: ProjectState, spec: ProjectSpec, input: ReviseInput): void {
+  const status = state.status;
+  if (status.pendingGate !== 'requirements' && status.pendingGate !== 'cost') {
+    throw new Error(
+      `project ${status.projectId} is in phase ${status.phase}; a spec can be revised only during the requirements or cost review, before any resource is created`,
+    );
+  }
+  if (input.spec.id !== spec.id) {
+    throw new Error(`the revised spec has id '${input.spec.id}' but the project is '${spec.id}'; keep the id of the running project`);
+  }
+  if (state.pendingRevision) throw new Error(`project ${status.projectId} already has a revision waiting to be applied`);
 }
 
 function findBallot(state: ProjectState, input: DecideInput): ApprovalRecord | undefined {
@@ -183,8 +260,14 @@ function findBallot(state: ProjectState, input: DecideInput): ApprovalRecord | u
 
 function validateDecision(state: ProjectState, input: DecideInput): void {
   const status = state.status;
-  if (input.decision !== 'approved' && input.decision !== 'rejected') {
-    throw new Error(`invalid decision '${String(input.decision)}': expected 'approved' or 'rejected'`);
+  if (input.decision !== 'approved' && input.decision !== 'rejected' && input.decision !== 'request-changes') {
+    throw new Error(`invalid decision '${String(input.decision)}': expected 'approved', 'rejected' or 'request-changes'`);
+  }
+  if (input.decision === 'request-changes') {
+    if (input.gate === 'deployment') {
+      throw new Error('changes can be requested in the requirements and cost reviews only; reject the deployment review and start a revised project instead');
+    }
+    if (!input.comment?.trim()) throw new Error('a change request needs a comment that says what to change');
   }
   if (status.pendingGate !== input.gate) {
     throw new Error(
@@ -226,6 +309,27 @@ function validateRedeploy(state: ProjectState): void {
 }
 
 // ---------------------------------------------------------------- deployment
+
+/** Patch that load-tests the chosen model before the deployment review, when the spec has a loadTest section. */
+const LOAD_TEST_PATCH = 'load-test';
+
+/**
+ * Measures throughput and latency on each instance type to review, on a
+ * temporary endpoint the activity always deletes. A failed load test is
+ * logged and the review falls back to the spec's figures.
+ */
+async function loadTest(spec: ProjectSpec, specDir: string, state: ProjectState, chosen: DeploymentChoice): Promise<void> {
+  const status = state.status;
+  status.loadTests = [];
+  for (const instanceType of spec.loadTest?.instanceTypes ?? [chosen.plan.instanceType]) {
+    try {
+      status.loadTests.push(await loadTestActs.loadTestEndpoint({ spec, specDir, modelArtifacts: chosen.modelArtifacts, instanceType }));
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.warn('load test failed', { projectId: spec.id, instanceType, error: describeError(err) });
+    }
+  }
+}
 
 interface DeploymentChoice {
   plan: Recommendation;
@@ -272,6 +376,7 @@ async function deploy(
   state.status.endpoint = endpoint;
   state.status.endpoint = { ...endpoint, ...(await waitInService(spec, endpoint.name)) };
   const now = new Date().toISOString();
+  const hostingUsd = state.monitoring?.hostingUsd;
   state.monitoring = {
     revision: target.revision,
     modelArtifacts: target.modelArtifacts,
@@ -281,6 +386,7 @@ async function deploy(
     lastInvocationAt: now,
     lastRetrainingAt: state.monitoring?.lastRetrainingAt,
     alertsSent: state.monitoring?.alertsSent ?? [],
+    ...(hostingUsd !== undefined ? { hostingUsd } : {}),
   };
   state.status.shutdownReason = undefined;
   setPhase(state, 'monitoring');
@@ -290,7 +396,7 @@ async function waitInService(spec: ProjectSpec, endpointName: string) {
   const pollSeconds = spec.provider === 'local' ? 1 : 30;
   const deadline = Date.now() + ENDPOINT_READY_TIMEOUT_SECONDS * 1000;
   for (;;) {
-    const endpoint = await acts.describeEndpoint(endpointName);
+    const endpoint = await acts.describeEndpoint({ name: endpointName, target: providerTarget(spec) });
     if (!endpoint) throw ApplicationFailure.nonRetryable(`endpoint ${endpointName} disappeared while it was being created`, 'EndpointMissing');
     if (endpoint.status === 'InService') return endpoint;
     if (endpoint.status === 'Failed') {
@@ -336,6 +442,7 @@ async function checkOnce(spec: ProjectSpec, specDir: string, state: ProjectState
   const windowEnd = new Date().toISOString();
   const result = await acts.collectMonitoring({
     projectId: spec.id,
+    target: providerTarget(spec),
     endpointName,
     windowStart: m.lastCheckAt,
     windowEnd,
@@ -343,6 +450,7 @@ async function checkOnce(spec: ProjectSpec, specDir: string, state: ProjectState
     modelArtifacts: m.modelArtifacts,
     driftMinSamples: spec.monitoring.driftMinSamples,
   });
+  meterHosting(spec, state, m.lastCheckAt, windowEnd);
   m.lastCheckAt = windowEnd;
   if (result.invocations > 0) m.lastInvocationAt = windowEnd;
   status.lastMonitoring = {
@@ -352,9 +460,10 @@ async function checkOnce(spec: ProjectSpec, specDir: string, state: ProjectState
     errors: result.errors,
     latencyMsAvg: result.latencyMsAvg,
     driftScore: result.driftScore,
-    spendUsd: result.spendUsd,
+    spendUsd: currentSpend(spec, state, result.spendUsd),
   };
-  setSpend(state, result.spendUsd);
+  setSpend(state, currentSpend(spec, state, result.spendUsd));
+  if (costCheckDue(spec, status.costCheck?.at, windowEnd)) await checkCosts(spec, state, windowEnd);
   await sendBudgetAlerts(spec, state);
 
   if (status.spendUsd >= status.budgetUsd) {
@@ -369,6 +478,34 @@ async function checkOnce(spec: ProjectSpec, specDir: string, state: ProjectState
   if (result.driftScore !== undefined && result.driftScore >= spec.monitoring.driftThreshold && coolDownOver(spec, m, windowEnd)) {
     await retrain(spec, specDir, state, result.driftScore);
   }
+}
+
+/** Reconciles metered spend with Cost Explorer. A failed check is recorded and retried at the next interval: it never stops monitoring. */
+async function checkCosts(spec: ProjectSpec, state: ProjectState, now: string): Promise<void> {
+  const status = state.status;
+  try {
+    status.costCheck = await costActs.reconcileCosts({
+      projectId: spec.id,
+      target: providerTarget(spec),
+      meteredUsd: status.spendUsd,
+      since: status.phaseHistory[0].at,
+    });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    status.costCheck = {
+      at: now,
+      metric: spec.sagemaker?.costExplorer.metric ?? 'UnblendedCost',
+      meteredUsd: status.spendUsd,
+      notes: [`The Cost Explorer check failed: ${describeError(err)}`],
+    };
+  }
+}
+
+/** SageMaker projects compare metered spend with Cost Explorer every reconcileIntervalHours, since each call is charged. */
+function costCheckDue(spec: ProjectSpec, lastAt: string | undefined, now: string): boolean {
+  const settings = spec.sagemaker?.costExplorer;
+  if (spec.provider !== 'sagemaker' || !settings) return false;
+  return !lastAt || Date.parse(now) - Date.parse(lastAt) >= settings.reconcileIntervalHours * 3_600_000;
 }
 
 function coolDownOver(spec: ProjectSpec, m: MonitoringBookkeeping, now: string): boolean {
@@ -413,7 +550,7 @@ async function retrain(spec: ProjectSpec, specDir: string, state: ProjectState, 
     });
     status.endpoint = { ...endpoint, ...(await waitInService(spec, endpoint.name)) };
     // The old config is deleted only after the update finished, so a failed update can still roll back to it.
-    await acts.deleteEndpointConfig(previousConfig);
+    await acts.deleteEndpointConfig({ name: previousConfig, target: providerTarget(spec) });
     m.revision = revision;
     m.modelArtifacts = result.job.modelArtifacts;
     m.servingSince = new Date().toISOString();
@@ -423,7 +560,7 @@ async function retrain(spec: ProjectSpec, specDir: string, state: ProjectState, 
 
 async function shutDown(spec: ProjectSpec, state: ProjectState, reason: string): Promise<void> {
   const status = state.status;
-  await acts.deleteEndpoint(status.endpoint!.name);
+  await acts.deleteEndpoint({ name: status.endpoint!.name, target: providerTarget(spec) });
   status.endpoint = { ...status.endpoint!, status: 'Deleted', url: undefined };
   status.shutdownReason = reason;
   setPhase(state, 'shut-down');
@@ -455,15 +592,21 @@ async function sendBudgetAlerts(spec: ProjectSpec, state: ProjectState): Promise
 // ---------------------------------------------------------------- cleanup and bookkeeping
 
 /** Stops running training jobs and deletes the endpoint, so nothing keeps billing. */
-async function releaseResources(state: ProjectState): Promise<void> {
+async function releaseResources(spec: ProjectSpec, state: ProjectState): Promise<void> {
   const status = state.status;
+  const target = providerTarget(spec);
+  if (state.monitoring && status.endpoint && status.endpoint.status !== 'Deleted') {
+    const now = new Date().toISOString();
+    meterHosting(spec, state, state.monitoring.lastCheckAt, now);
+    state.monitoring.lastCheckAt = now;
+  }
   for (const job of status.trainingJobs) {
     if (job.status === 'InProgress' || job.status === 'Stopping') {
-      await acts.stopTrainingJob(job.name);
+      await acts.stopTrainingJob({ name: job.name, target });
     }
   }
   if (status.endpoint && status.endpoint.status !== 'Deleted') {
-    await acts.deleteEndpoint(status.endpoint.name);
+    await acts.deleteEndpoint({ name: status.endpoint.name, target });
     status.endpoint = { ...status.endpoint, status: 'Deleted', url: undefined };
   }
 }
@@ -478,7 +621,7 @@ async function refreshFinalStatus(spec: ProjectSpec, state: ProjectState): Promi
     const running = status.trainingJobs.filter((j) => j.status === 'InProgress' || j.status === 'Stopping');
     if (running.length === 0) break;
     for (const job of running) {
-      const latest = await acts.stopTrainingJob(job.name);
+      const latest = await acts.stopTrainingJob({ name: job.name, target: providerTarget(spec) });
       upsertJob(status, {
         ...job,
         status: latest.status,
@@ -489,7 +632,29 @@ async function refreshFinalStatus(spec: ProjectSpec, state: ProjectState): Promi
     }
     await sleep('2s');
   }
-  setSpend(state, await acts.projectSpend(spec.id));
+  setSpend(state, currentSpend(spec, state, await acts.projectSpend({ projectId: spec.id, target: providerTarget(spec) })));
+}
+
+/**
+ * The project's spend. The local provider meters jobs and endpoints in its
+ * own ledger. On SageMaker the workflow meters: the training jobs' costs
+ * as DescribeTrainingJob reports them, plus the endpoint's price × instances
+ * × time in service, so the figure survives worker restarts; Cost Explorer
+ * reconciles it later.
+ */
+function currentSpend(spec: ProjectSpec, state: ProjectState, providerSpendUsd: number): number {
+  if (spec.provider === 'local') return providerSpendUsd;
+  const trainingUsd = state.status.trainingJobs.reduce((total, job) => total + job.costUsd, 0);
+  return trainingUsd + (state.monitoring?.hostingUsd ?? 0);
+}
+
+/** Adds the endpoint's cost over [from, to) to the metered hosting spend (SageMaker projects). */
+function meterHosting(spec: ProjectSpec, state: ProjectState, from: string, to: string): void {
+  const endpoint = state.status.endpoint;
+  const m = state.monitoring;
+  if (spec.provider === 'local' || !m || !endpoint || endpoint.status === 'Deleted') return;
+  const hours = Math.max(0, Date.parse(to) - Date.parse(from)) / 3_600_000;
+  m.hostingUsd = (m.hostingUsd ?? 0) + hours * (endpoint.pricePerHourUsd ?? 0) * endpoint.instanceCount;
 }
 
 function upsertJob(status: ProjectStatus, job: TrainingJobSummary): void {

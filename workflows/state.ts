@@ -22,6 +22,8 @@ export interface MonitoringBookkeeping {
   lastRetrainingAt?: string;
   /** Budget alert thresholds (fractions) already sent, so each is sent once. */
   alertsSent: number[];
+  /** Hosting cost metered by the workflow (SageMaker projects), in USD, over every deployment so far. */
+  hostingUsd?: number;
 }
 
 export interface ProjectState {
@@ -30,6 +32,14 @@ export interface ProjectState {
   /** Review round of each gate, so a resent request gets new links. */
   rounds: Record<string, number>;
   closeRequested?: { reason: string };
+  /** The spec in force when it was revised after the start; absent means the workflow input's spec. */
+  spec?: ProjectSpec;
+  /** The spec before the last revision and why it changed, shown as a cost diff until the cost review is approved. */
+  revision?: { previousSpec: ProjectSpec; reason: string };
+  /** A revised spec received and not yet applied by the review loop. */
+  pendingRevision?: { spec: ProjectSpec; specDir: string; reason: string };
+  /** Folder of the revised spec; absent means the workflow input's folder. */
+  specDir?: string;
   redeployRequested: boolean;
 }
 

@@ -4,6 +4,7 @@
  */
 import { CancellationScope, getExternalWorkflowHandle, isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
 import type { StartTrainingInput } from '../activities/contracts';
+import { providerTarget } from '../domain/provider-target';
 import type { TrainingJobSummary } from '../domain/status';
 import { acts } from './activities';
 import { trainingJobSignal } from './messages';
@@ -32,6 +33,7 @@ export async function runCappedTrainingJob(
     }
   };
   const pollSeconds = trainingPollSeconds(input.spec.provider);
+  const target = providerTarget(input.spec);
   let job = await acts.startTrainingJob(input);
   onUpdate(job);
   let stoppedForCap = false;
@@ -39,6 +41,7 @@ export async function runCappedTrainingJob(
     for (;;) {
       const check = await acts.checkTrainingJob({
         name: job.name,
+        target,
         capUsd: input.capUsd,
         pricePerHourUsd: job.pricePerHourUsd,
         instanceCount: job.instanceCount,
@@ -53,7 +56,7 @@ export async function runCappedTrainingJob(
   } catch (err) {
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(async () => {
-        onUpdate(await acts.stopTrainingJob(job.name));
+        onUpdate(await acts.stopTrainingJob({ name: job.name, target }));
       });
     }
     throw err;

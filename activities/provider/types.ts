@@ -130,6 +130,20 @@ export interface ComputeProvider {
   /** Captured request payloads over [start, end), newest last, at most `limit`. */
   getCapturedRequests(name: string, start: string, end: string, limit: number): Promise<CapturedRequest[]>;
 
+  /**
+   * Sends one request to the endpoint (POST /invocations, SageMaker's
+   * InvokeEndpoint) and returns the response body as text. Throws when the
+   * endpoint is not serving or the model responds with an error status.
+   */
+  invokeEndpoint(name: string, body: string, contentType: string): Promise<string>;
+
+  /**
+   * Reads one file the training job wrote into its model directory
+   * (SM_MODEL_DIR), such as baseline.json. Throws an error named
+   * InvalidInput when the model has no such file.
+   */
+  readModelFile(modelArtifacts: string, fileName: string): Promise<string>;
+
   /** Spend recorded for resources tagged with this project, in USD. */
   getProjectSpend(projectId: string): Promise<{ totalUsd: number; byResource: Record<string, number> }>;
 }

@@ -5,13 +5,19 @@
  * external styles), and their one <style> element carries the response's
  * CSP nonce.
  */
-import type { ApprovalRecord, ProjectStatus, ReviewSummary } from '../../domain/status';
+import type { ApprovalRecord, Decision, ProjectStatus, ReviewSummary } from '../../domain/status';
 import type { DecideResult } from '../../workflows/messages';
-import { escapeHtml, GATE_LABELS, renderSummaryHtml, SUMMARY_CSS } from './render';
+import { escapeHtml, GATE_LABELS, renderKeyFiguresHtml, renderSummaryHtml, SUMMARY_CSS } from './render';
 import type { ApprovalClaims } from './tokens';
 
 /** Maximum length of a comment, in characters; the form and the server both enforce it. */
 export const MAX_COMMENT_LENGTH = 2000;
+
+/** The decisions the form offers, as the POST sends them. */
+export const DECISIONS = ['approved', 'rejected', 'request-changes'] as const satisfies readonly Decision[];
+
+/** A recorded decision as the review page words it. */
+const DECISION_LABELS: Record<Decision, string> = { approved: 'approved', rejected: 'rejected', 'request-changes': 'changes requested' };
 
 const PAGE_CSS = `
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; line-height: 1.45; color: #1d1d1d; margin: 0; background: #fafafa; }
@@ -30,6 +36,8 @@ textarea { width: 100%; box-sizing: border-box; min-height: 6em; font: inherit; 
 button { font: inherit; font-weight: bold; padding: 0.5em 1.6em; border: 0; border-radius: 4px; color: #fff; cursor: pointer; }
 button.approve { background: #1f7a36; }
 button.reject { background: #b3261e; }
+button.request-changes { background: #8a5a00; }
+.report-link { font-weight: bold; }
 `;
 
 function layout(title: string, body: string, nonce: string): string {
@@ -70,20 +78,33 @@ export interface ReviewPageInput {
   record?: ApprovalRecord;
   /** Whether the token's gate and round are still waiting for decisions. */
   open: boolean;
+  /** Address of the project's cost report for the same token, relative to the page or absolute. */
+  reportHref?: string;
   nonce: string;
 }
 
-/** Renders the review page behind the link: facts, summary, current decision and, while the round is open, the form. */
+/**
+ * Renders the review page behind the link: key figures, facts, current
+ * decision, the link to the cost report, the summary and, while the round
+ * is open, the form.
+ */
 export function renderReviewPage(input: ReviewPageInput): string {
   const { status, claims, review, record } = input;
   const label = GATE_LABELS[claims.gate];
   const title = `Review the ${label} of ${status.name}`;
-  const parts = [`<h1>${escapeHtml(title)}</h1>`, renderFacts(status, claims)];
+  const parts = [`<h1>${escapeHtml(title)}</h1>`];
+  if (review?.keyFigures && review.keyFigures.length > 0) {
+    parts.push(renderKeyFiguresHtml(review.keyFigures));
+  }
+  parts.push(renderFacts(status, claims));
 
   parts.push(renderCurrentDecision(record));
+  if (input.reportHref) {
+    parts.push(`<p><a class="report-link" href="${escapeHtml(input.reportHref)}">Full cost report with charts</a></p>`);
+  }
 
   if (review) {
-    parts.push(renderSummaryHtml(review));
+    parts.push(renderSummaryHtml(review, { keyFigures: false }));
   } else {
     parts.push(
       `<p class="closed">The workflow has no summary for round ${claims.round} of this review. ` +
@@ -121,7 +142,7 @@ function renderCurrentDecision(record: ApprovalRecord | undefined): string {
   }
   const when = record.at ? ` on ${escapeHtml(formatTime(record.at))}` : '';
   const comment = record.comment ? ` with the comment: “${escapeHtml(record.comment)}”` : '';
-  return `<p class="decision">Your recorded decision: <strong>${escapeHtml(record.decision)}</strong>${when}${comment}</p>`;
+  return `<p class="decision">Your recorded decision: <strong>${escapeHtml(DECISION_LABELS[record.decision])}</strong>${when}${comment}</p>`;
 }
 
 /**
@@ -131,14 +152,18 @@ function renderCurrentDecision(record: ApprovalRecord | undefined): string {
  */
 function renderForm(): string {
   return `<form method="post">
-<label for="comment">Comment (optional)</label>
+<label for="comment">Comment (optional to approve or reject; required to request changes)</label>
 <textarea id="comment" name="comment" maxlength="${MAX_COMMENT_LENGTH}"></textarea>
 <div class="buttons">
 <button type="submit" class="approve" name="decision" value="approved">Approve</button>
+<button type="submit" class="request-changes" name="decision" value="request-changes">Request changes</button>
 <button type="submit" class="reject" name="decision" value="rejected">Reject</button>
 </div>
 </form>`;
 }
+
+/** Verb of the result page for each decision; the document's name follows it. */
+const RESULT_VERBS: Record<Decision, string> = { approved: 'approved', rejected: 'rejected', 'request-changes': 'requested changes to' };
 
 export interface ResultPageInput {
   projectName: string;
@@ -151,7 +176,7 @@ export interface ResultPageInput {
 export function renderResultPage(input: ResultPageInput): string {
   const { projectName, claims, result } = input;
   const title = 'Decision recorded';
-  const verb = result.decision === 'approved' ? 'approved' : 'rejected';
+  const verb = RESULT_VERBS[result.decision];
   const body = [
     `<h1>${title}</h1>`,
     `<p class="decision">You <strong>${verb}</strong> the ${escapeHtml(GATE_LABELS[result.gate])} of ` +

@@ -1,6 +1,8 @@
 /**
  * The approval web server: a stakeholder opens `<publicUrl>/approvals/<token>`
- * from the e-mail, reads the review summary and posts Approve or Reject.
+ * from the e-mail, reads the review summary and posts Approve, Reject or
+ * Request changes. `<publicUrl>/report/<token>` serves the project's cost
+ * report with charts for the same token.
  * GET only reads, because mail scanners and link previews fetch links too.
  * The POST is the one request that sends a decision, as a Temporal Update
  * through the ApprovalBackend, and its HTTP status reflects whether the
@@ -12,10 +14,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { ProjectStatus } from '../../domain/status';
+import type { Decision, ProjectStatus } from '../../domain/status';
 import type { Logger } from '../logger';
 import { type ApprovalBackend, DecisionRejectedError, ProjectEndedError, ProjectNotFoundError } from './backend';
-import { MAX_COMMENT_LENGTH, renderMessagePage, renderResultPage, renderReviewPage } from './pages';
+import { DECISIONS, MAX_COMMENT_LENGTH, renderMessagePage, renderResultPage, renderReviewPage } from './pages';
+import { renderReportPage } from './report-page';
 import { type ApprovalClaims, ApprovalTokenError, ExpiredTokenError, verifyApprovalToken } from './tokens';
 
 export interface ApprovalServerOptions {
@@ -36,6 +39,7 @@ export interface ApprovalServerOptions {
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
 
 const APPROVAL_SEGMENT = '/approvals/';
+const REPORT_SEGMENT = '/report/';
 const HEALTH_SEGMENT = '/healthz';
 const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 const DECISION_CHANNEL = 'e-mail link';
@@ -44,6 +48,22 @@ const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
 /** Builds the link mailed to a stakeholder. */
 export function approvalLink(publicUrl: string, token: string): string {
   return `${parsePublicUrl(publicUrl).href.replace(/\/+$/, '')}${APPROVAL_SEGMENT}${token}`;
+}
+
+/**
+ * Builds the link to the project's cost report for the same approval token.
+ * It carries the token, so it is as personal as the approval link.
+ */
+export function reportLink(publicUrl: string, token: string): string {
+  return `${parsePublicUrl(publicUrl).href.replace(/\/+$/, '')}${REPORT_SEGMENT}${token}`;
+}
+
+/** Returns the token of `pathname` when it is `<prefix><token>` with a non-empty token and no further slash. */
+function tokenIn(pathname: string, prefix: string): string | undefined {
+  if (!pathname.startsWith(prefix) || pathname.length === prefix.length || pathname.indexOf('/', prefix.length) !== -1) {
+    return undefined;
+  }
+  return pathname.slice(prefix.length);
 }
 
 function parsePublicUrl(publicUrl: string): URL {
@@ -96,7 +116,10 @@ class BackendUnavailableError extends Error {
  * Creates the server without listening; the caller calls `listen`. Routes,
  * all under the path of `publicUrl`:
  * - `GET /approvals/<token>`: the review page (HEAD too).
- * - `POST /approvals/<token>`: form-urlencoded `decision=approved|rejected` and an optional `comment`.
+ * - `POST /approvals/<token>`: form-urlencoded `decision=approved|rejected|request-changes` and a
+ *   `comment`, which `request-changes` requires.
+ * - `GET /report/<token>`: the project's cost report with charts (HEAD too). Any invalid token, expired
+ *   included, gets 403.
  * - `GET /healthz`: 200 while the process runs.
  */
 export function createApprovalServer(options: ApprovalServerOptions): Server {
@@ -170,8 +193,18 @@ class RequestHandler {
       return;
     }
 
-    const prefix = `${this.basePath}${APPROVAL_SEGMENT}`;
-    if (!pathname.startsWith(prefix) || pathname.length === prefix.length || pathname.indexOf('/', prefix.length) !== -1) {
+    const reportToken = tokenIn(pathname, `${this.basePath}${REPORT_SEGMENT}`);
+    if (reportToken !== undefined) {
+      log.route = `${REPORT_SEGMENT}:token`;
+      requireMethod(method, ['GET', 'HEAD']);
+      const claims = this.verifyReportToken(reportToken, log);
+      Object.assign(log, { projectId: claims.projectId, gate: claims.gate, round: claims.round });
+      await this.showReport(res, claims);
+      return;
+    }
+
+    const token = tokenIn(pathname, `${this.basePath}${APPROVAL_SEGMENT}`);
+    if (token === undefined) {
       throw new HttpError(404, 'Page not found', 'There is no page at this address. Open the link from your e-mail.');
     }
     log.route = `${APPROVAL_SEGMENT}:token`;
@@ -180,7 +213,7 @@ class RequestHandler {
     if (method === 'POST') {
       rejectCrossSitePost(req);
     }
-    const claims = verifyApprovalToken(this.options.secret, pathname.slice(prefix.length), this.now());
+    const claims = verifyApprovalToken(this.options.secret, token, this.now());
     log.projectId = claims.projectId;
     log.gate = claims.gate;
     log.round = claims.round;
@@ -188,11 +221,11 @@ class RequestHandler {
     if (method === 'POST') {
       await this.decide(req, res, claims, nonce);
     } else {
-      await this.showReview(res, claims, nonce);
+      await this.showReview(res, claims, token, nonce);
     }
   }
 
-  private async showReview(res: ServerResponse, claims: ApprovalClaims, nonce: string): Promise<void> {
+  private async showReview(res: ServerResponse, claims: ApprovalClaims, token: string, nonce: string): Promise<void> {
     const status = await this.getStatus(claims.projectId);
     const review = status.reviews.find((summary) => summary.gate === claims.gate && summary.round === claims.round);
     const record = status.approvals.find(
@@ -201,19 +234,48 @@ class RequestHandler {
         approval.round === claims.round &&
         approval.email.toLowerCase() === claims.email.toLowerCase(),
     );
-    const html = renderReviewPage({ status, claims, review, record, open: isRoundOpen(status, claims), nonce });
+    // Relative to the page at <base>/approvals/<token>, so it works behind a proxy that adds a path prefix.
+    const reportHref = `..${REPORT_SEGMENT}${token}`;
+    const html = renderReviewPage({ status, claims, review, record, open: isRoundOpen(status, claims), reportHref, nonce });
     send(res, 200, 'text/html; charset=utf-8', html);
+  }
+
+  /**
+   * Verifies the token of a report link. Every failure is 403, expiry
+   * included: the report decides nothing, so there is no round to explain.
+   */
+  private verifyReportToken(token: string, log: RequestLog): ApprovalClaims {
+    try {
+      return verifyApprovalToken(this.options.secret, token, this.now());
+    } catch (error) {
+      if (!(error instanceof ExpiredTokenError)) throw error;
+      Object.assign(log, { projectId: error.claims.projectId, gate: error.claims.gate, round: error.claims.round });
+      throw new HttpError(
+        403,
+        'Link expired',
+        `This report link expired on ${new Date(error.claims.expiresAt * 1000).toISOString()}. ` +
+          `Open the link of a newer e-mail for project ${error.claims.projectId}, or ask the project owner for the report.`,
+      );
+    }
+  }
+
+  private async showReport(res: ServerResponse, claims: ApprovalClaims): Promise<void> {
+    const status = await this.getStatus(claims.projectId);
+    const page = renderReportPage(status, this.now());
+    res.setHeader('Content-Security-Policy', page.contentSecurityPolicy);
+    send(res, 200, 'text/html; charset=utf-8', page.html);
   }
 
   private async decide(req: IncomingMessage, res: ServerResponse, claims: ApprovalClaims, nonce: string): Promise<void> {
     const form = await readForm(req, this.maxBodyBytes);
     const decision = form.get('decision');
-    if (decision !== 'approved' && decision !== 'rejected') {
+    if (!isDecision(decision)) {
       const sent = decision === null ? 'The form has no decision' : `The form sent decision ${JSON.stringify(decision)}`;
       throw new HttpError(
         400,
         'Invalid decision',
-        `${sent}; expected "approved" or "rejected". Use the Approve or Reject button on the review page.`,
+        `${sent}; expected one of ${DECISIONS.map((value) => `"${value}"`).join(', ')}. ` +
+          'Use the Approve, Reject or Request changes button on the review page.',
       );
     }
     const comment = (form.get('comment') ?? '').trim();
@@ -222,6 +284,13 @@ class RequestHandler {
         400,
         'Comment too long',
         `The comment has ${comment.length} characters; the maximum is ${MAX_COMMENT_LENGTH}. Shorten it and send again.`,
+      );
+    }
+    if (decision === 'request-changes' && comment === '') {
+      throw new HttpError(
+        400,
+        'Comment required',
+        'A change request needs a comment that says what to change. Go back, write it in the comment box and click Request changes again.',
       );
     }
 
@@ -319,6 +388,10 @@ class RequestHandler {
     this.options.logger.error({ err: error, route: log.route, projectId: log.projectId }, 'approval server error');
     return new HttpError(500, 'Internal error', 'The approval server failed to handle this request. Try again later.');
   }
+}
+
+function isDecision(value: string | null): value is Decision {
+  return (DECISIONS as readonly (string | null)[]).includes(value);
 }
 
 function classifyBackendError(operation: 'getStatus' | 'decide', error: unknown): Error {

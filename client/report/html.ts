@@ -1,6 +1,6 @@
 /**
  * Renders the report model as one self-contained HTML page: the tables,
- * and three charts drawn by the inlined Chart.js bundle. The page loads
+ * and up to four charts drawn by the inlined Chart.js bundle. The page loads
  * nothing from the network, and its Content-Security-Policy forbids it.
  */
 import { formatNumber, formatUsd } from '../../domain/money';
@@ -8,12 +8,25 @@ import type { SummaryTable } from '../../domain/status';
 import { escapeHtml } from '../approvals/render';
 import { loadChartLibrary } from './chart-library';
 import type { ReportModel } from './model';
-import { benchmarkTable, keyFiguresTable, pricesSentence, recommendationSentence, spendPointsTable } from './tables';
+import {
+  benchmarkTable,
+  cheapestHostingSentenceOf,
+  keyFiguresTable,
+  pricesSentence,
+  recommendationSentence,
+  spendPointsTable,
+  unitCostTablesOf,
+} from './tables';
 
 const MS_PER_DAY = 24 * 60 * 60 * 1000;
 
 /** Ids of the chart canvases, in page order. */
-export const CHART_IDS = { spend: 'chart-spend', breakdown: 'chart-breakdown', costVsDuration: 'chart-cost-duration' } as const;
+export const CHART_IDS = {
+  spend: 'chart-spend',
+  breakdown: 'chart-breakdown',
+  costVsDuration: 'chart-cost-duration',
+  costPer1000Predictions: 'chart-cost-per-1000',
+} as const;
 
 /** The figures the drawing script reads. Times become days since `startAt`, because a Chart.js time axis needs a date adapter. */
 interface ChartData {
@@ -25,6 +38,7 @@ interface ChartData {
   /** Unit of the x values of costVsDuration, chosen from the longest job so the axis labels stay short. */
   durationUnit: 'seconds' | 'minutes' | 'hours';
   costVsDuration: { label: string; points: { x: number; y: number; name: string }[] }[];
+  costPer1000Predictions: { labels: string[]; atFullUse: number[]; atPlannedLoad: number[] };
 }
 
 /**
@@ -40,6 +54,7 @@ export function renderReportHtml(model: ReportModel, chartLibrary: string = load
     spendSection(model),
     estimateSection(model),
     benchmarkSection(model),
+    unitCostSection(model),
     model.notes.length > 0 ? `<section><h2>Notes</h2>${listHtml(model.notes)}</section>` : '',
     `<footer>Charts drawn with Chart.js, inlined in this file; the page needs no network.</footer>`,
   ];
@@ -113,6 +128,28 @@ function benchmarkSection(model: ReportModel): string {
     .join('\n');
 }
 
+function unitCostSection(model: ReportModel): string {
+  const tables = unitCostTablesOf(model);
+  if (tables.length === 0) {
+    return '<section><h2>Cost per unit of work</h2><p>No load test, throughput figure or completed benchmark run is available yet.</p></section>';
+  }
+  const cheapest = cheapestHostingSentenceOf(model);
+  const warnings = model.unitCosts.warnings;
+  return [
+    '<section>',
+    '<h2>Cost per unit of work</h2>',
+    model.charts.costPer1000Predictions.length > 0
+      ? chartHtml(CHART_IDS.costPer1000Predictions, 'Cost per 1,000 predictions by hosting type, at full use and at the planned load')
+      : '',
+    cheapest ? `<p>${escapeHtml(cheapest)}</p>` : '',
+    ...tables.map((table) => tableHtml(table)),
+    warnings.length > 0 ? `<div class="notes"><p><strong>Warnings</strong></p>${listHtml(warnings)}</div>` : '',
+    '</section>',
+  ]
+    .filter((part) => part !== '')
+    .join('\n');
+}
+
 function chartHtml(id: string, caption: string): string {
   return `<figure><div class="chart"><canvas id="${id}" role="img" aria-label="${escapeHtml(caption)}"></canvas></div><figcaption>${escapeHtml(caption)}</figcaption></figure>`;
 }
@@ -137,7 +174,7 @@ function listHtml(items: string[]): string {
 }
 
 function chartData(model: ReportModel): ChartData {
-  const { spendOverTime, costBreakdown, costVsDuration } = model.charts;
+  const { spendOverTime, costBreakdown, costVsDuration, costPer1000Predictions } = model.charts;
   const startAt = spendOverTime.points[0]?.at ?? model.generatedAt;
   const days = (at: string): number => (Date.parse(at) - Date.parse(startAt)) / MS_PER_DAY;
   const longestHours = Math.max(0, ...costVsDuration.flatMap((group) => group.jobs.map((job) => job.durationHours)));
@@ -158,6 +195,11 @@ function chartData(model: ReportModel): ChartData {
       label: group.configuration,
       points: group.jobs.map((job) => ({ x: job.durationHours * perHour, y: job.costUsd, name: job.name })),
     })),
+    costPer1000Predictions: {
+      labels: costPer1000Predictions.map((entry) => entry.instanceType),
+      atFullUse: costPer1000Predictions.map((entry) => entry.atFullUseUsd),
+      atPlannedLoad: costPer1000Predictions.map((entry) => entry.atPlannedLoadUsd),
+    },
   };
 }
 
@@ -189,7 +231,7 @@ figure { margin: 1em 0; }
 footer { margin-top: 3em; }
 `;
 
-/** Draws the three charts from the report-data element; plain ES5-style code run by the browser. */
+/** Draws the charts from the report-data element, skipping those without a canvas or data; plain ES5-style code run by the browser. */
 const DRAW_SCRIPT = `
 (function () {
   var data = JSON.parse(document.getElementById('report-data').textContent);
@@ -240,5 +282,17 @@ const DRAW_SCRIPT = `
         y: { beginAtZero: true, grace: '10%', title: { display: true, text: 'cost (USD)' }, ticks: { callback: usd } }
       } }
   });
+  if (data.costPer1000Predictions.labels.length > 0) {
+    draw('${CHART_IDS.costPer1000Predictions}', {
+      type: 'bar',
+      data: { labels: data.costPer1000Predictions.labels, datasets: [
+        { label: 'at full use', data: data.costPer1000Predictions.atFullUse, backgroundColor: colors[0] },
+        { label: 'at the planned load', data: data.costPer1000Predictions.atPlannedLoad, backgroundColor: colors[1] }
+      ] },
+      options: { maintainAspectRatio: false,
+        plugins: { tooltip: { callbacks: { label: function (item) { return item.dataset.label + ': ' + usd(item.raw) + ' per 1,000 predictions'; } } } },
+        scales: { y: { beginAtZero: true, title: { display: true, text: 'USD per 1,000 predictions' }, ticks: { callback: usd } } } }
+    });
+  }
 })();
 `;

@@ -5,7 +5,15 @@
 import { formatNumber } from '../../domain/money';
 import type { SummaryTable } from '../../domain/status';
 import type { ReportModel } from './model';
-import { benchmarkTable, keyFiguresTable, pricesSentence, recommendationSentence, spendPointsTable } from './tables';
+import {
+  benchmarkTable,
+  cheapestHostingSentenceOf,
+  keyFiguresTable,
+  pricesSentence,
+  recommendationSentence,
+  spendPointsTable,
+  unitCostTablesOf,
+} from './tables';
 
 /** Renders `model` as Markdown. Text from the model is escaped, so it cannot add HTML, links or table cells. */
 export function renderReportMarkdown(model: ReportModel): string {
@@ -22,6 +30,8 @@ export function renderReportMarkdown(model: ReportModel): string {
     ...estimateBlocks(model),
     '## Benchmark',
     ...benchmarkBlocks(model),
+    '## Cost per unit of work',
+    ...unitCostBlocks(model),
   ];
   if (model.notes.length > 0) blocks.push('## Notes', listMarkdown(model.notes));
   return `${blocks.join('\n\n')}\n`;
@@ -44,6 +54,17 @@ function benchmarkBlocks(model: ReportModel): string[] {
   const blocks = [tableMarkdown(benchmarkTable(model))];
   const recommendation = recommendationSentence(model);
   if (recommendation) blocks.push(escapeMarkdown(recommendation));
+  return blocks;
+}
+
+function unitCostBlocks(model: ReportModel): string[] {
+  const tables = unitCostTablesOf(model);
+  if (tables.length === 0) return ['No load test, throughput figure or completed benchmark run is available yet.'];
+  const blocks: string[] = [];
+  const cheapest = cheapestHostingSentenceOf(model);
+  if (cheapest) blocks.push(escapeMarkdown(cheapest));
+  blocks.push(...tables.map(tableMarkdown));
+  if (model.unitCosts.warnings.length > 0) blocks.push(`Warnings:\n\n${listMarkdown(model.unitCosts.warnings)}`);
   return blocks;
 }
 

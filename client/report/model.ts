@@ -6,7 +6,10 @@
 import type { CostEstimate } from '../../domain/estimate';
 import { estimateToSummary } from '../../domain/estimate-summary';
 import { roundUsd } from '../../domain/money';
+import { loadPlanFromEstimate, measurementFromEstimate } from '../../domain/sizing';
 import type { ProjectStatus, SummaryTable } from '../../domain/status';
+import { dataGrowthFromEstimate } from '../../domain/training-growth';
+import { analyseUnitCosts, type UnitCostAnalysis } from '../../domain/unit-costs';
 import { forecastMonthEnd, spendSeries, type SpendForecast, type SpendPoint } from './forecast';
 
 export interface BuildReportOptions {
@@ -42,6 +45,8 @@ export interface ReportCharts {
   costBreakdown?: { horizonHours: number; items: { label: string; usd: number }[] };
   /** Cost and duration of every training job, grouped by configuration. */
   costVsDuration: { configuration: string; jobs: { name: string; durationHours: number; costUsd: number }[] }[];
+  /** Cost per 1,000 predictions of each sized hosting type; empty when nothing was sized. */
+  costPer1000Predictions: { instanceType: string; atFullUseUsd: number; atPlannedLoadUsd: number }[];
   /** Cumulative spend points, the forecast line from now to the month end, and the budget. */
   spendOverTime: { points: SpendPoint[]; forecastLine: { at: string; spendUsd: number }[]; budgetUsd: number };
 }
@@ -59,6 +64,13 @@ export interface ReportModel {
   estimateTables: SummaryTable[];
   benchmark: BenchmarkRow[];
   recommendation?: { instanceType: string; instanceCount: number; spot: boolean; reason: string };
+  /**
+   * Load tests, endpoint sizing with the cost per 1,000 predictions, and the
+   * cost per benchmark run as the data grows. Sizing and growth need the
+   * estimate's load and data figures, so without an estimate only the load
+   * tests and the cost per run are filled.
+   */
+  unitCosts: UnitCostAnalysis;
   spend: {
     spendUsd: number;
     budgetUsd: number;
@@ -86,6 +98,8 @@ export function buildReport(status: ProjectStatus, options: BuildReportOptions =
   else if (!estimate) notes.push('The status carries an estimate in an unknown shape, so the report leaves it out.');
   if (status.trainingJobs.length === 0) notes.push('No training job has run yet.');
 
+  const unitCosts = unitCostsOf(status, estimate);
+
   return {
     projectId: status.projectId,
     name: status.name,
@@ -96,6 +110,7 @@ export function buildReport(status: ProjectStatus, options: BuildReportOptions =
     estimateTables: estimate ? estimateToSummary(estimate).tables : [],
     benchmark,
     recommendation: status.recommendation,
+    unitCosts,
     spend: {
       spendUsd: status.spendUsd,
       budgetUsd: status.budgetUsd,
@@ -107,6 +122,11 @@ export function buildReport(status: ProjectStatus, options: BuildReportOptions =
     charts: {
       costBreakdown: estimate ? costBreakdown(estimate) : undefined,
       costVsDuration: costVsDuration(benchmark),
+      costPer1000Predictions: (unitCosts.hosting?.sizings ?? []).map((sizing) => ({
+        instanceType: sizing.measurement.instanceType,
+        atFullUseUsd: sizing.costPer1000AtFullUseUsd,
+        atPlannedLoadUsd: sizing.costPer1000AtPlannedLoadUsd,
+      })),
       spendOverTime: {
         points,
         forecastLine: forecastLine(points, forecast),
@@ -137,6 +157,16 @@ function asCostEstimate(value: unknown): CostEstimate | undefined {
     return candidate as CostEstimate;
   }
   return undefined;
+}
+
+function unitCostsOf(status: ProjectStatus, estimate: CostEstimate | undefined): UnitCostAnalysis {
+  return analyseUnitCosts({
+    loadTests: status.loadTests,
+    specMeasurement: estimate && measurementFromEstimate(estimate),
+    plan: estimate && loadPlanFromEstimate(estimate),
+    runs: status.trainingJobs.filter((job) => job.purpose === 'benchmark'),
+    growth: estimate ? dataGrowthFromEstimate(estimate) : { sizeGb: 0, growthGbPerMonth: 0 },
+  });
 }
 
 function toBenchmarkRow(job: ProjectStatus['trainingJobs'][number]): BenchmarkRow {

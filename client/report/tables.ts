@@ -4,6 +4,7 @@
  */
 import { formatDuration, formatNumber, formatPrice, formatUsd } from '../../domain/money';
 import type { SummaryTable } from '../../domain/status';
+import { cheapestHostingSentence, unitCostTables } from '../../domain/unit-costs';
 import type { BenchmarkRow, ReportModel } from './model';
 
 /** Lists spend so far, budget, remaining budget, month-end forecast and the estimate total. */
@@ -83,4 +84,17 @@ export function pricesSentence(model: ReportModel): string | undefined {
   if (!prices) return undefined;
   const overrides = prices.overrides.length > 0 ? ` Set in the spec: ${prices.overrides.join(', ')}.` : '';
   return `Prices: ${prices.tableSource}, dated ${prices.tableDate}, region ${prices.region}.${overrides}`;
+}
+
+/**
+ * Lists the load tests, the endpoint sizing with the cost per 1,000
+ * predictions and the training cost as the data grows. Tables without rows are left out.
+ */
+export function unitCostTablesOf(model: ReportModel): SummaryTable[] {
+  return unitCostTables(model.unitCosts);
+}
+
+/** Returns a sentence naming the cheapest measured hosting type per prediction, or undefined when none qualifies. */
+export function cheapestHostingSentenceOf(model: ReportModel): string | undefined {
+  return cheapestHostingSentence(model.unitCosts);
 }

@@ -5,13 +5,26 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
+import { createActivities } from '../../activities';
 import { createMailer, isPermanentMailError, type ApprovalRequest } from '../../activities/mail';
-import { approvalLink } from '../../client/approvals/server';
+import type { ComputeProvider } from '../../activities/provider/types';
+import { approvalLink, reportLink } from '../../client/approvals/server';
 import { signApprovalToken } from '../../client/approvals/tokens';
-import { claimsFor, costSummary, PROJECT_ID, STAKEHOLDER } from '../approvals/fixtures';
+import { createLogger } from '../../client/logger';
+import { CHART_IDS } from '../../client/report';
+import { FakeBackend, NOW, claimsFor, costSummary, PROJECT_ID, reportStatus, STAKEHOLDER, startServer } from '../approvals/fixtures';
+import { makeSpec } from '../domain/fixtures';
 
 /** A real-length link: long lines are where quoted-printable soft breaks could cut it. */
-const LINK = approvalLink('https://approvals.example.com', signApprovalToken(randomBytes(32), claimsFor()));
+const TOKEN = signApprovalToken(randomBytes(32), claimsFor());
+const LINK = approvalLink('https://approvals.example.com', TOKEN);
+const REPORT_LINK = reportLink('https://approvals.example.com', TOKEN);
+
+const KEY_FIGURES = [
+  { label: 'Over budget', value: 'Running cost per month is estimated at $900.00, above the monthly budget of $800.00.', warning: true },
+  { label: 'Budget', value: '$2,000.00 in total, $800.00 per month, at most $100.00 per training job' },
+  { label: 'Estimate per month', value: '$900.00, above the monthly budget of $800.00', warning: true },
+];
 
 function approvalRequest(overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
   return {
@@ -108,6 +121,39 @@ describe('mailer over SMTP', () => {
     expect(parsed.text).toContain('valid until 2030-01-08 00:00 UTC');
     expect(parsed.html).toContain(`href="${LINK}"`);
     expect(parsed.html).toContain('<td>$80.80</td>');
+  });
+
+  test('key figures lead both parts', async () => {
+    const mailer = createMailer({ stateDir, smtpUrl: smtp.url, env: {} });
+
+    await mailer.sendApprovalRequest(approvalRequest({ summary: { ...costSummary(), keyFigures: KEY_FIGURES }, reportLink: REPORT_LINK }));
+    mailer.close();
+
+    const parsed = await simpleParser(smtp.received[0].raw);
+    const text = parsed.text!;
+    const html = parsed.html as string;
+    expect(text).toContain('! Over budget         Running cost per month is estimated at $900.00, above the monthly budget of $800.00.');
+    expect(text).toContain('  Budget              $2,000.00 in total, $800.00 per month, at most $100.00 per training job');
+    expect(text.indexOf('Key figures')).toBeLessThan(text.indexOf(LINK));
+    expect(text.indexOf('Key figures')).toBeLessThan(text.indexOf('Cost estimate for Image classifier'));
+    expect(text.match(/Key figures/g)).toHaveLength(1);
+    expect(html).toContain('<tr class="warning"><th scope="row">Estimate per month</th><td>$900.00, above the monthly budget of $800.00</td></tr>');
+    expect(html.indexOf('class="key-figures"')).toBeLessThan(html.indexOf(`href="${LINK}"`));
+    expect(html.match(/class="key-figures"/g)).toHaveLength(1);
+  });
+
+  test('report link in both parts', async () => {
+    const mailer = createMailer({ stateDir, smtpUrl: smtp.url, env: {} });
+
+    await mailer.sendApprovalRequest(approvalRequest({ reportLink: REPORT_LINK }));
+    mailer.close();
+
+    const parsed = await simpleParser(smtp.received[0].raw);
+    const lines = parsed.text!.split('\n');
+    expect(lines[lines.indexOf('Full cost report with charts:') + 1]).toBe(REPORT_LINK);
+    expect(parsed.html).toContain(`<a href="${REPORT_LINK}">Full cost report with charts</a>`);
+    expect(parsed.text).toContain('Both links are personal');
+    expect(parsed.text).toContain('approve, reject or request changes');
   });
 
   test('notice gets subject prefix', async () => {
@@ -222,6 +268,69 @@ describe('mailer outbox', () => {
     await expect(mailer.sendApprovalRequest(approvalRequest({ link: 'javascript:alert(1)' }))).rejects.toThrow(
       /approval link is a javascript: URL; expected an http or https URL/,
     );
+    await expect(mailer.sendApprovalRequest(approvalRequest({ reportLink: 'data:text/html,x' }))).rejects.toThrow(
+      /report link is a data: URL; expected an http or https URL built with reportLink\(\)/,
+    );
     await expect(readdir(join(stateDir, 'outbox'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('review e-mail from the activities', () => {
+  test('mailed report link opens charts', async () => {
+    const smtp = await startSmtpServer();
+    const approvals = await startServer({ backend: new FakeBackend(reportStatus()) });
+    const stateDir = await mkdtemp(join(tmpdir(), 'mlops-review-mail-'));
+    const mailer = createMailer({ stateDir, smtpUrl: smtp.url, env: {} });
+    try {
+      const activities = createActivities({
+        // Building and mailing a review touches no compute provider.
+        provider: {} as ComputeProvider,
+        mailer,
+        secret: approvals.secret,
+        publicUrl: approvals.baseUrl,
+        logger: createLogger('test', { write: () => undefined }),
+        now: () => NOW,
+      });
+      // A $40 monthly budget against the $85.69 estimate of the fixture spec.
+      const spec = makeSpec((raw) => {
+        raw.budgets.monthlyUsd = 40;
+      });
+      const summary = await activities.buildReview({ gate: 'cost', round: 1, spec, context: {} });
+
+      await activities.requestApprovals({
+        projectId: PROJECT_ID,
+        projectName: 'Image classifier',
+        gate: 'cost',
+        round: 1,
+        approvers: [{ ...STAKEHOLDER, role: 'business' }],
+        summary,
+      });
+
+      const parsed = await simpleParser(smtp.received[0].raw);
+      const text = parsed.text!;
+      expect(text).toMatch(/^! Over budget +Running cost per month is estimated at \$85\.69, above the monthly budget of \$40\.00\.$/m);
+      expect(text).toMatch(/^ {2}Recommended inference option {2}real-time, 1 × ml\.m5\.large: \$83\.95 per month$/m);
+      expect(parsed.html).toContain('<tr class="warning"><th scope="row">Over budget</th>');
+
+      const lines = text.split('\n');
+      const link = lines[lines.indexOf('Open this link to read the summary and approve, reject or request changes:') + 1];
+      const report = lines[lines.indexOf('Full cost report with charts:') + 1];
+      expect(report.replace('/report/', '/approvals/')).toBe(link);
+      expect(parsed.html).toContain(`<a href="${report}">Full cost report with charts</a>`);
+
+      const response = await fetch(report);
+      const html = await response.text();
+      expect(response.status).toBe(200);
+      for (const id of [CHART_IDS.spend, CHART_IDS.breakdown, CHART_IDS.costVsDuration]) {
+        expect(html).toContain(`<canvas id="${id}"`);
+      }
+      expect((await fetch(`${report.slice(0, -2)}xx`)).status).toBe(403);
+      expect(approvals.backend.decideCalls).toHaveLength(0);
+    } finally {
+      mailer.close();
+      await approvals.close();
+      await smtp.close();
+      await rm(stateDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Shared test fixtures: a project status with a cost review and a fake
+ * Shared test fixtures: a project status with a cost review, one with the
+ * estimate and training jobs the cost report charts, and a fake
  * ApprovalBackend. The fake records its calls and validates decisions as the
  * workflow's update validator does. Helpers run the real approval server on
  * 127.0.0.1 with a captured log.
@@ -12,8 +13,10 @@ import { type ApprovalBackend, DecisionRejectedError, ProjectNotFoundError } fro
 import { createApprovalServer } from '../../client/approvals/server';
 import { type ApprovalClaims, signApprovalToken } from '../../client/approvals/tokens';
 import { createLogger } from '../../client/logger';
-import type { ProjectStatus, ReviewSummary } from '../../domain/status';
+import { estimateCost } from '../../domain/estimate';
+import type { ProjectStatus, ReviewSummary, TrainingJobSummary } from '../../domain/status';
 import type { DecideInput, DecideResult } from '../../workflows/messages';
+import { makeSpec } from '../domain/fixtures';
 
 export const PROJECT_ID = 'image-classifier';
 export const STAKEHOLDER = { name: 'Dana Business', email: 'dana@example.com' };
@@ -72,10 +75,38 @@ export function projectStatus(overrides: Partial<ProjectStatus> = {}): ProjectSt
   };
 }
 
+function benchmarkJob(name: string, instanceType: string, costUsd: number): TrainingJobSummary {
+  return {
+    name,
+    purpose: 'benchmark',
+    instanceType,
+    instanceCount: 1,
+    spot: false,
+    status: 'Completed',
+    pricePerHourUsd: 0.23,
+    costUsd,
+    capUsd: 10,
+    durationSeconds: 1800,
+    stopped: false,
+    metrics: { 'validation:accuracy': 0.91 },
+  };
+}
+
+/** Returns a project at its deployment review with an estimate and two benchmark jobs, so all three charts have data. */
+export function reportStatus(): ProjectStatus {
+  return projectStatus({
+    phase: 'deployment-review',
+    pendingGate: 'deployment',
+    estimate: estimateCost(makeSpec()),
+    trainingJobs: [benchmarkJob('image-classifier-bench-0', 'ml.m5.large', 0.06), benchmarkJob('image-classifier-bench-1', 'ml.m5.xlarge', 0.12)],
+    spendUsd: 0.18,
+  });
+}
+
 /**
  * Fake backend. `decide` applies the checks of the workflow's validator
- * (project exists, gate pending, round current, stakeholder asked) and
- * records the decision, so a later GET shows it.
+ * (project exists, gate pending, round current, stakeholder asked, a change
+ * request has a comment) and records the decision, so a later GET shows it.
  */
 export class FakeBackend implements ApprovalBackend {
   readonly getStatusCalls: string[] = [];
@@ -117,9 +148,14 @@ export class FakeBackend implements ApprovalBackend {
     if (!record) {
       throw new DecisionRejectedError(`${input.email} was not asked to decide round ${input.round} of gate ${input.gate}`);
     }
+    if (input.decision === 'request-changes' && !input.comment) {
+      throw new DecisionRejectedError('a change request needs a comment that says what to change');
+    }
     const at = '2030-01-01T00:00:05.000Z';
     Object.assign(record, { decision: input.decision, comment: input.comment, at });
-    return { gate: input.gate, email: input.email, decision: input.decision, at, phase: 'benchmarking' };
+    // A change request keeps the gate in review until the owner sends a revised spec.
+    const phase = input.decision === 'request-changes' ? this.status.phase : 'benchmarking';
+    return { gate: input.gate, email: input.email, decision: input.decision, at, phase };
   }
 }
 

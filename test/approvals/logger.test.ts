@@ -62,6 +62,12 @@ describe('structured logger', () => {
     expect(capture.text).not.toContain(TOKEN);
   });
 
+  test('report link token is scrubbed', () => {
+    expect(scrubApprovalTokens(`GET https://approvals.example.com/mlops/report/${TOKEN} failed`)).toBe(
+      'GET https://approvals.example.com/mlops/report/[Redacted] failed',
+    );
+  });
+
   test('scrub leaves other text alone', () => {
     expect(scrubApprovalTokens('/healthz?target=1&t2=x')).toBe('/healthz?target=1&t2=x');
   });

@@ -140,6 +140,58 @@ describe('approval server', () => {
     expect(await response.text()).toContain('You <strong>rejected</strong>');
   });
 
+  test('request changes records comment', async () => {
+    running = await startServer();
+    const url = running.pageUrl(running.token());
+
+    const response = await postForm(url, { decision: 'request-changes', comment: 'Plan for 20,000 users' });
+    const html = await response.text();
+
+    expect(response.status).toBe(200);
+    expect(running.backend.decideCalls).toEqual([
+      {
+        projectId: 'image-classifier',
+        input: {
+          gate: 'cost',
+          round: 1,
+          email: STAKEHOLDER.email,
+          decision: 'request-changes',
+          comment: 'Plan for 20,000 users',
+          channel: 'e-mail link',
+        },
+      },
+    ]);
+    expect(html).toContain('You <strong>requested changes to</strong> the cost estimate of <strong>Image classifier</strong> (round 1)');
+    expect(html).toContain('<strong>cost-review</strong>');
+    const after = await (await fetch(url)).text();
+    expect(after).toContain('Your recorded decision: <strong>changes requested</strong>');
+    expect(after).toContain('Plan for 20,000 users');
+  });
+
+  test.each([
+    ['missing comment', { decision: 'request-changes' }],
+    ['blank comment', { decision: 'request-changes', comment: '   ' }],
+  ])('change request without comment returns 400: %s', async (_case, fields: Record<string, string>) => {
+    running = await startServer();
+
+    const response = await postForm(running.pageUrl(running.token()), fields);
+    const html = await response.text();
+
+    expect(response.status).toBe(400);
+    expect(html).toContain('Comment required');
+    expect(html).toContain('A change request needs a comment that says what to change.');
+    expect(running.backend.decideCalls).toHaveLength(0);
+  });
+
+  test('review page offers request changes', async () => {
+    running = await startServer();
+
+    const html = await (await fetch(running.pageUrl(running.token()))).text();
+
+    expect(html).toContain('<button type="submit" class="request-changes" name="decision" value="request-changes">Request changes</button>');
+    expect(html).toContain('required to request changes');
+  });
+
   test('validator rejection returns 409 message', async () => {
     const backend = new FakeBackend();
     backend.decideError = new DecisionRejectedError('round 1 of gate cost is closed; <b>round 2</b> is pending');
@@ -404,7 +456,7 @@ describe('approval server', () => {
       ['GET', 'unmatched', 404],
       ['GET', '/approvals/:token', 502],
     ]);
-    expect(requests[1].reason).toContain('expected "approved" or "rejected"');
+    expect(requests[1].reason).toContain('expected one of "approved", "rejected", "request-changes"');
     expect(requests[2]).toMatchObject({ projectId: 'image-classifier', gate: 'cost', round: 1 });
     expect(requests[2].reason).toBeUndefined();
     expect(requests[4]).toMatchObject({ projectId: 'image-classifier', gate: 'cost' });

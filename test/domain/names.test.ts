@@ -2,6 +2,7 @@ import {
   endpointConfigName,
   endpointName,
   isValidResourceName,
+  loadTestEndpointName,
   MAX_NAME_LENGTH,
   modelName,
   resourceName,
@@ -108,5 +109,24 @@ describe('names', () => {
     expect(() => trainingJobName('demo', 'bench', 0, 0)).toThrow(/invalid attempt 0/);
     expect(() => modelName('demo', 0)).toThrow(/invalid revision 0: expected a whole number of at least 1/);
     expect(() => resourceName(['--', '__'])).toThrow(/expected at least one letter or digit/);
+  });
+});
+
+describe('loadTestEndpointName', () => {
+  test('type dots become hyphens', () => {
+    expect(loadTestEndpointName('churn', 'ml.m5.large')).toBe('churn-load-ml-m5-large');
+    expect(isValidResourceName(loadTestEndpointName('churn', 'ml.g4dn.12xlarge'))).toBe(true);
+  });
+
+  test('long project id stays valid', () => {
+    const name = loadTestEndpointName('a'.repeat(40), 'ml.m5.24xlarge');
+
+    expect(name.length).toBeLessThanOrEqual(63);
+    expect(isValidResourceName(name)).toBe(true);
+    expect(name).not.toBe(loadTestEndpointName('a'.repeat(40), 'ml.m5.12xlarge'));
+  });
+
+  test('non-instance type rejected', () => {
+    expect(() => loadTestEndpointName('churn', 'm5.large')).toThrow('invalid instance type "m5.large": expected a SageMaker instance type such as ml.m5.large');
   });
 });

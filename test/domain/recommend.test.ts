@@ -58,7 +58,7 @@ describe('recommend', () => {
   });
 
   test('empty benchmark picks none', () => {
-    expect(recommend([], accuracy)).toEqual({ reason: 'No configuration can be recommended: the benchmark has no results.', notes: [] });
+    expect(recommend([], accuracy)).toEqual({ reason: 'No configuration can be recommended: the benchmark has no results.', notes: [], warnings: [] });
   });
 
   test('minimize goal reads target as ceiling', () => {
@@ -142,5 +142,63 @@ describe('recommend', () => {
     expect(noSpot.notes[1]).toBe(
       'Managed spot training usually costs about 70 % less (about $0.30 for this run) if the training script checkpoints; add spot: true to a candidate to benchmark it.',
     );
+  });
+});
+
+describe('recommend warnings', () => {
+  test('cheapest missing quality target warns', () => {
+    const result = recommend(
+      [run({ name: 'poor', instanceType: 'ml.c5.xlarge', costUsd: 0.5, metrics: { accuracy: 0.85 } }), run({ name: 'good', instanceType: 'ml.m5.xlarge', costUsd: 1.5 })],
+      accuracy,
+    );
+
+    expect(result.recommendation?.instanceType).toBe('ml.m5.xlarge');
+    expect(result.warnings).toEqual([
+      'The cheapest configuration, 1 × ml.c5.xlarge on-demand at $0.50, missed the quality target: it reached accuracy 0.85, short of the target >= 0.9. ' +
+        'The recommended 1 × ml.m5.xlarge on-demand costs $1.00 more per run.',
+    ]);
+  });
+
+  test('cheapest past deadline warns', () => {
+    const result = recommend([run({ costUsd: 0.5, durationSeconds: 5400 }), run({ instanceType: 'ml.m5.xlarge', costUsd: 0.8 })], accuracy, {
+      deadlineSeconds: 3600,
+    });
+
+    expect(result.recommendation?.instanceType).toBe('ml.m5.large');
+    expect(result.warnings).toEqual([
+      'The cheapest configuration, 1 × ml.m5.large on-demand, took 1 h 30 min, longer than the deadline training.maxRuntimeSeconds (1 h 00 min).',
+    ]);
+  });
+
+  test('recommended past deadline warns', () => {
+    const result = recommend(
+      [run({ name: 'poor', costUsd: 0.2, metrics: { accuracy: 0.5 } }), run({ name: 'slow', instanceType: 'ml.m5.xlarge', costUsd: 0.9, durationSeconds: 4000 })],
+      accuracy,
+      { deadlineSeconds: 3600 },
+    );
+
+    expect(result.warnings).toHaveLength(2);
+    expect(result.warnings[0]).toMatch(/^The cheapest configuration, 1 × ml.m5.large on-demand at \$0.20, missed the quality target/);
+    expect(result.warnings[1]).toBe(
+      'The recommended configuration, 1 × ml.m5.xlarge on-demand, took 1 h 06 min, longer than the deadline training.maxRuntimeSeconds (1 h 00 min).',
+    );
+  });
+
+  test('capped cheaper run not cheapest', () => {
+    // A run its cap stopped cost less only because it did not finish.
+    const result = recommend([run({ costUsd: 0.1, stopped: true, status: 'Stopped', metrics: {} }), run({ instanceType: 'ml.m5.xlarge', costUsd: 0.8 })], accuracy, {
+      deadlineSeconds: 3600,
+    });
+
+    expect(result.warnings).toEqual([]);
+  });
+
+  test('no recommendation still warns', () => {
+    const result = recommend([run({ costUsd: 0.5, metrics: { accuracy: 0.7 } })], accuracy);
+
+    expect(result.recommendation).toBeUndefined();
+    expect(result.warnings).toEqual([
+      'The cheapest configuration, 1 × ml.m5.large on-demand at $0.50, missed the quality target: it reached accuracy 0.7, short of the target >= 0.9.',
+    ]);
   });
 });

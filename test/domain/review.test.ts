@@ -1,6 +1,7 @@
 import { estimateCost } from '../../domain/estimate';
+import { PRICE_TABLE, PriceNotFoundError, type PriceTable } from '../../domain/prices';
 import { buildReviewSummary, isCostEstimate, planDeployment } from '../../domain/review';
-import type { TrainingJobSummary } from '../../domain/status';
+import type { ReviewChanges, TrainingJobSummary } from '../../domain/status';
 import { exampleSpec, makeSpec } from './fixtures';
 
 function job(overrides: Partial<TrainingJobSummary>): TrainingJobSummary {
@@ -171,5 +172,171 @@ describe('deployment review', () => {
     expect(planDeployment(makeSpec(), recommendation)).toEqual({ instanceType: 'ml.c5.xlarge', instanceCount: 2 });
     expect(planDeployment(makeSpec(), undefined)).toBeUndefined();
     expect(planDeployment(exampleSpec(), recommendation)).toEqual({ instanceType: 'ml.m5.large', instanceCount: 1 });
+  });
+});
+
+describe('review key figures', () => {
+  const figure = (figures: { label: string; value: string; warning?: boolean }[] | undefined, label: string) => {
+    const found = figures?.find((f) => f.label === label);
+    if (!found) throw new Error(`no key figure ${label} in ${JSON.stringify(figures)}`);
+    return found;
+  };
+
+  test('cost figures for business readers', () => {
+    // makeSpec: 1 × ml.m5.large at $0.115/h × 730 h = $83.95, plus 73 GB storage and transfer: $85.69 per month.
+    const summary = buildReviewSummary('cost', 1, makeSpec());
+    expect(summary.keyFigures).toEqual([
+      { label: 'Budget', value: '$1,000.00 in total, no monthly budget, at most $10.00 per training job' },
+      { label: 'Estimate per month', value: '$85.69' },
+      { label: 'Estimate per year', value: '$1,028.40 (the first training run plus 12 months)' },
+      { label: 'Spend so far', value: '$0.00 (0 % of the total budget, training jobs only)' },
+      { label: 'Recommended inference option', value: 'real-time, 1 × ml.m5.large: $83.95 per month' },
+    ]);
+  });
+
+  test('over-budget warnings come first', () => {
+    const spec = makeSpec((raw) => {
+      raw.budgets = { totalUsd: 50, monthlyUsd: 40, perTrainingJobUsd: 0.1 };
+    });
+    const figures = buildReviewSummary('requirements', 1, spec).keyFigures!;
+    expect(figures.slice(0, 3)).toEqual([
+      { label: 'Over budget', value: 'One training run is estimated at $0.12, above the cost cap per training job of $0.10.', warning: true },
+      { label: 'Over budget', value: 'Total over 720 h is estimated at $84.64, above the total budget of $50.00.', warning: true },
+      { label: 'Over budget', value: 'Running cost per month is estimated at $85.69, above the monthly budget of $40.00.', warning: true },
+    ]);
+    expect(figure(figures, 'Estimate per month')).toEqual({
+      label: 'Estimate per month',
+      value: '$85.69, above the monthly budget of $40.00',
+      warning: true,
+    });
+    expect(figures.slice(3).every((f) => f.label !== 'Over budget')).toBe(true);
+  });
+
+  test('metered spend wins over jobs', () => {
+    const summary = buildReviewSummary('cost', 2, makeSpec(), { spendUsd: 1200, trainingJobs: [job({ costUsd: 3 })] });
+    expect(figure(summary.keyFigures, 'Spend so far')).toEqual({ label: 'Spend so far', value: '$1,200.00 (120 % of the total budget)', warning: true });
+    expect(summary.keyFigures![0]).toEqual({ label: 'Over budget', value: 'Spend so far, $1,200.00, is above the total budget of $1,000.00.', warning: true });
+  });
+
+  test('spend falls back to jobs', () => {
+    const summary = buildReviewSummary('deployment', 1, makeSpec(), { trainingJobs: [job({ costUsd: 3.5 }), job({ costUsd: 1.25 })] });
+    expect(figure(summary.keyFigures, 'Spend so far').value).toBe('$4.75 (0.5 % of the total budget, training jobs only)');
+  });
+
+  test('deployment figures price the plan', () => {
+    const jobs = [
+      job({ name: 'demo-project-bench-0', instanceType: 'ml.m5.large', costUsd: 0.06, metrics: {}, resourceUsage: undefined }),
+      job({ name: 'demo-project-bench-1', instanceType: 'ml.m5.xlarge', costUsd: 0.12, metrics: {}, resourceUsage: undefined }),
+    ];
+    const summary = buildReviewSummary('deployment', 1, makeSpec(), { trainingJobs: jobs });
+    expect(figure(summary.keyFigures, 'Recommended configuration')).toEqual({
+      label: 'Recommended configuration',
+      value: '1 × ml.m5.large on-demand, from the benchmark',
+    });
+    expect(figure(summary.keyFigures, 'Deployment plan')).toEqual({
+      label: 'Deployment plan',
+      value: '1 × ml.m5.large: $0.115 per hour, $83.95 per month while in service',
+    });
+  });
+
+  test('plan above monthly budget warned', () => {
+    const spec = makeSpec((raw) => {
+      raw.budgets.monthlyUsd = 100;
+    });
+    const summary = buildReviewSummary('deployment', 1, spec, { deployment: { instanceType: 'ml.m5.xlarge', instanceCount: 2 } });
+    // 2 × $0.23 × 730 h = $335.80.
+    expect(summary.keyFigures![0]).toEqual({
+      label: 'Over budget',
+      value: 'The endpoint alone costs $335.80 per month, above the monthly budget of $100.00.',
+      warning: true,
+    });
+  });
+
+  test('loaded price table prices plan', () => {
+    const region = PRICE_TABLE.regions['us-east-1'];
+    const doubled: PriceTable = {
+      ...PRICE_TABLE,
+      regions: { ...PRICE_TABLE.regions, 'us-east-1': { ...region, hosting: { ...region.hosting, 'ml.m5.large': region.hosting['ml.m5.large'] * 2 } } },
+    };
+    const summary = buildReviewSummary('deployment', 1, makeSpec(), { deployment: { instanceType: 'ml.m5.large', instanceCount: 1 } }, { priceTable: doubled });
+    expect(figure(summary.keyFigures, 'Deployment plan').value).toBe('1 × ml.m5.large: $0.23 per hour, $167.90 per month while in service');
+    expect(summary.tables[1].rows[0][3]).toBe('$167.90');
+  });
+
+  test('missing price named, not thrown', () => {
+    const spec = makeSpec((raw) => {
+      raw.training.candidates = [{ instanceType: 'ml.zz9.large' }];
+    });
+    const figures = buildReviewSummary('requirements', 1, spec).keyFigures!;
+    expect(figure(figures, 'Estimate per month').warning).toBe(true);
+    expect(figure(figures, 'Estimate per month').value).toMatch(/^unknown: .*ml\.zz9\.large/);
+    expect(() => buildReviewSummary('cost', 1, spec)).toThrow(PriceNotFoundError);
+  });
+});
+
+describe('review after spec revision', () => {
+  const previous = makeSpec();
+  const moreUsers = makeSpec((raw) => {
+    raw.requirements.userScale.users = 4000;
+  });
+  const marks = (changes: ReviewChanges | undefined) => changes?.lines.map((line) => [line.mark, line.item]);
+
+  test('only changed lines get marks', () => {
+    // 1,000 → 4,000 users adds transfer only: one ml.m5.large serves either load, since the spec gives no throughput.
+    const changes = buildReviewSummary('cost', 2, moreUsers, { previousSpec: previous }).changes;
+    expect(marks(changes)).toEqual([
+      ['+', 'requests per hour'],
+      ['+', 'first 24 hours'],
+      ['+', 'horizon total'],
+      ['+', 'network per month'],
+      ['+', 'total per month'],
+      ['+', 'total per year'],
+    ]);
+    expect(changes!.lines[0]).toEqual({ mark: '+', item: 'requests per hour', before: '1,000', after: '4,000', change: '+3,000' });
+    // Transfer of 1 KiB per request at $0.09/GB over 730 h: 1,000 requests/h cost $0.06 a month, 4,000 cost $0.25.
+    expect(changes!.lines[3]).toEqual({ mark: '+', item: 'network per month', before: '$0.06', after: '$0.25', change: '+$0.19' });
+    expect(changes!.perMonthChangeUsd).toBe(0.19);
+    expect(changes!.summary).toBe('6 estimate lines changed; the cost per month goes from $85.69 to $85.88 (+$0.19).');
+  });
+
+  test('cheaper revision marked minus', () => {
+    const changes = buildReviewSummary('requirements', 2, previous, { previousSpec: moreUsers }).changes!;
+    expect(changes.lines.map((line) => line.mark)).toEqual(['-', '-', '-', '-', '-', '-']);
+    expect(changes.lines[0]).toEqual({ mark: '-', item: 'requests per hour', before: '4,000', after: '1,000', change: '-3,000' });
+    expect(changes.perMonthChangeUsd).toBe(-0.19);
+    expect(changes.summary).toBe('6 estimate lines changed; the cost per month goes from $85.88 to $85.69 (-$0.19).');
+  });
+
+  test('changed setting marked tilde', () => {
+    const bigger = makeSpec((raw) => {
+      raw.training.candidates = [{ instanceType: 'ml.m5.xlarge', instanceCount: 2 }];
+    });
+    const changes = buildReviewSummary('deployment', 2, bigger, { previousSpec: previous, changeReason: 'Train on two larger instances' }).changes!;
+    expect(changes.reason).toBe('Train on two larger instances');
+    expect(changes.lines).toContainEqual({ mark: '~', item: 'training instance', before: '1 × ml.m5.large', after: '2 × ml.m5.xlarge', change: 'changed' });
+    // 2 × $0.23 × 1 h = $0.46 against 1 × $0.115 × 1 h, shown as $0.12.
+    expect(changes.lines).toContainEqual({ mark: '+', item: 'training, one run', before: '$0.12', after: '$0.46', change: '+$0.34' });
+  });
+
+  test('unchanged estimate says so', () => {
+    const renamed = makeSpec((raw) => {
+      raw.name = 'Demo project, renamed';
+    });
+    const changes = buildReviewSummary('cost', 2, renamed, { previousSpec: previous, changeReason: '  ' }).changes!;
+    expect(changes).toEqual({ lines: [], perMonthChangeUsd: 0, summary: 'The revised spec leaves every line of the estimate as it was.' });
+  });
+
+  test('no previous spec, no changes', () => {
+    expect(buildReviewSummary('cost', 1, previous).changes).toBeUndefined();
+  });
+
+  test('unknown previous price explained', () => {
+    const unpriced = makeSpec((raw) => {
+      raw.training.candidates = [{ instanceType: 'ml.zz9.large' }];
+    });
+    const changes = buildReviewSummary('cost', 2, previous, { previousSpec: unpriced }).changes!;
+    expect(changes.lines).toEqual([]);
+    expect(changes.perMonthChangeUsd).toBeUndefined();
+    expect(changes.summary).toMatch(/^The cost difference to the previous spec cannot be computed: .*ml\.zz9\.large/);
   });
 });

@@ -15,7 +15,13 @@ import { parseSpec, type ProjectSpec } from '../../domain/spec';
 
 const QUICKSTART = path.resolve(__dirname, '..', '..', 'examples', 'quickstart');
 const FEATURES = ['Cylinders', 'Displacement', 'Horsepower', 'Weight_in_lbs', 'Acceleration'];
-const GENERATED_FILES = ['data/train/cars.csv', 'data/recent/cars.csv', 'requests/training-period.jsonl', 'requests/later-period.jsonl'];
+const GENERATED_FILES = [
+  'data/train/cars.csv',
+  'data/recent/cars.csv',
+  'requests/training-period.jsonl',
+  'requests/later-period.jsonl',
+  'requests/load-test.jsonl',
+];
 
 const specFile = path.join(QUICKSTART, 'project.yaml');
 const spec: ProjectSpec = parseSpec(fs.readFileSync(specFile, 'utf8'), specFile);

@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { simpleParser } from 'mailparser';
-import { createActivities } from '../../activities';
+import { createActivities, type ActivityDependencies } from '../../activities';
 import { createMailer } from '../../activities/mail';
 import { createLocalProvider } from '../../activities/provider/local';
 import type { ComputeProvider } from '../../activities/provider/types';
@@ -71,6 +71,9 @@ export class Harness {
   readonly logLines: string[] = [];
   readonly logger: Logger;
   provider!: ComputeProvider;
+  /** Set before start() to run projects whose spec says `provider: sagemaker`, such as against moto. */
+  sagemakerProvider?: ActivityDependencies['sagemakerProvider'];
+  costExplorer?: ActivityDependencies['costExplorer'];
   client!: Client;
   projects!: ProjectClient;
   approvalsUrl!: string;
@@ -116,6 +119,8 @@ export class Harness {
     const mailer = createMailer({ stateDir: this.home, env: {} });
     const activities = createActivities({
       provider: this.provider,
+      sagemakerProvider: this.sagemakerProvider,
+      costExplorer: this.costExplorer,
       mailer,
       secret: this.secret,
       publicUrl: this.approvalsUrl,
@@ -180,10 +185,11 @@ export class Harness {
     );
   }
 
-  /** Approves every pending ballot of `gate` through the CLI's update, as each stakeholder. */
+  /** Approves every pending ballot of the open round of `gate` through the CLI's update, as each stakeholder. */
   async approveGate(projectId: string, gate: 'requirements' | 'cost' | 'deployment', timeoutMs = 120_000): Promise<void> {
     const status = await this.waitFor(projectId, `${gate} approvals requested`, (s) => s.pendingGate === gate, timeoutMs);
-    for (const ballot of status.approvals.filter((a) => a.gate === gate && a.decision === '')) {
+    const round = Math.max(...status.approvals.filter((a) => a.gate === gate).map((a) => a.round));
+    for (const ballot of status.approvals.filter((a) => a.gate === gate && a.round === round && a.decision === '')) {
       await this.projects.decide(projectId, { gate, email: ballot.email, decision: 'approved', channel: 'test' });
     }
   }

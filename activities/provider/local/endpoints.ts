@@ -28,7 +28,7 @@ import {
   type LocalProviderSettings,
   type ProviderContext,
 } from './context';
-import { InvalidInputError, ResourceInUseError, ResourceNotFoundError } from './errors';
+import { InvalidInputError, ModelError, ResourceInUseError, ResourceNotFoundError } from './errors';
 import * as runtime from './runtime';
 
 const HOST_SCRIPT = 'endpoint-host.js';
@@ -38,6 +38,10 @@ const CLAIM_GRACE_MS = 30_000;
 const DELETE_MARGIN_MS = 10_000;
 /** Upper bound on the wait for killed processes to disappear. */
 const KILL_WAIT_MS = 5_000;
+/** Client-side bound on one invocation: the host gives the container 60 s, as SageMaker does, and then returns 504 itself. */
+const INVOKE_TIMEOUT_MS = 70_000;
+/** Characters of an error response body quoted in a ModelError. */
+const ERROR_BODY_CHARS = 300;
 
 interface ModelRecord extends ModelRequest {
   createdAt: string;
@@ -284,6 +288,36 @@ export class LocalEndpoints {
       }
     }
     await this.finishDelete(record);
+  }
+
+  /**
+   * Sends one request to POST /invocations of a serving endpoint and returns
+   * the response body. Reads the endpoint's files without supervising its
+   * host, so the call adds little to the latency a load test measures.
+   * Throws ResourceNotFoundError for an unknown or deleted endpoint,
+   * ResourceInUseError while it is not serving, and ModelError for a non-2xx response.
+   */
+  async invoke(name: string, body: string, contentType: string): Promise<string> {
+    checkName('endpoint', name);
+    const record = this.readRecord(name);
+    if (!record || record.desired === 'Deleting') throw new ResourceNotFoundError(`endpoint ${name} not found; create it first`);
+    const status = this.readStatus(name);
+    // During a blue/green update the old container keeps serving, so Updating accepts requests too, as on SageMaker.
+    const serving = status?.status === 'InService' || status?.status === 'Updating';
+    if (!serving || !status.url) {
+      throw new ResourceInUseError(`endpoint ${name} is ${status?.status ?? 'Creating'}; invoke it once describeEndpoint reports InService`);
+    }
+    const response = await fetch(new URL('/invocations', status.url), {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body,
+      signal: AbortSignal.timeout(INVOKE_TIMEOUT_MS),
+    });
+    const text = await response.text();
+    if (!response.ok) {
+      throw new ModelError(`endpoint ${name} responded with status ${response.status}: ${text.slice(0, ERROR_BODY_CHARS)}`, response.status);
+    }
+    return text;
   }
 
   /** Counts invocations in [start, end): all of them, the 5xx errors, and the latency of those a container responded to. */

@@ -17,3 +17,16 @@ export class ResourceNotFoundError extends Error {
 export class ResourceInUseError extends Error {
   override readonly name = 'ResourceInUse';
 }
+
+/** The model container responded to a request with an error status, as SageMaker's ModelError reports it. */
+export class ModelError extends Error {
+  override readonly name = 'ModelError';
+
+  constructor(
+    message: string,
+    /** HTTP status the endpoint returned. */
+    readonly statusCode: number,
+  ) {
+    super(message);
+  }
+}

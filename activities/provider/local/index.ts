@@ -11,10 +11,11 @@ import type { ComputeProvider } from '../types';
 import { DEFAULT_SETTINGS, StateLayout, type LocalProviderSettings, type ProviderContext, type ProviderLogger } from './context';
 import { LocalEndpoints } from './endpoints';
 import { readLedger, sumProjectSpend } from './ledger';
+import { InvalidInputError } from './errors';
 import * as runtime from './runtime';
 import { LocalTrainingJobs } from './training';
 
-export { InvalidInputError, ResourceInUseError, ResourceNotFoundError } from './errors';
+export { InvalidInputError, ModelError, ResourceInUseError, ResourceNotFoundError } from './errors';
 export { DEFAULT_SETTINGS, type LocalProviderSettings, type ProviderLogger } from './context';
 export { readLedger, type LedgerEntry } from './ledger';
 
@@ -69,6 +70,16 @@ export function createLocalProvider(options: LocalProviderOptions): LocalProvide
     deleteEndpoint: (name) => endpoints.deleteEndpoint(name),
     getEndpointMetrics: (name, start, end) => endpoints.getEndpointMetrics(name, start, end),
     getCapturedRequests: (name, start, end, limit) => endpoints.getCapturedRequests(name, start, end, limit),
+    invokeEndpoint: (name, body, contentType) => endpoints.invoke(name, body, contentType),
+    readModelFile: async (modelArtifacts, fileName) => {
+      const file = path.join(modelArtifacts, fileName);
+      try {
+        return await fs.promises.readFile(file, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new InvalidInputError(`the model folder ${modelArtifacts} has no ${fileName}`);
+        throw err;
+      }
+    },
     getProjectSpend: async (projectId) => sumProjectSpend(readLedger(stateDir), projectId),
     suspend: (boundMs = 15_000) => suspendProcesses(stateDir, boundMs),
   };

@@ -5,7 +5,9 @@
  * on) unless given here, so a user's AWS profile works as it is.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 
 export interface AwsClientOptions {
   region?: string;
@@ -34,9 +36,28 @@ export function awsClientConfig(options: AwsClientOptions = {}) {
 export interface SageMakerProviderClients {
   sagemaker: SageMakerClient;
   cloudwatch: CloudWatchClient;
+  s3: S3Client;
+  /** InvokeEndpoint for load tests; it makes one attempt per request (see runtimeClientConfig). */
+  runtime: SageMakerRuntimeClient;
 }
 
 export function createAwsClients(options: AwsClientOptions = {}): SageMakerProviderClients {
   const config = awsClientConfig(options);
-  return { sagemaker: new SageMakerClient(config), cloudwatch: new CloudWatchClient(config) };
+  // An endpoint override (an emulator or a VPC endpoint by IP) cannot serve bucket-name host names, so S3 then uses path-style URLs.
+  const forcePathStyle = Boolean(options.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
+  return {
+    sagemaker: new SageMakerClient(config),
+    cloudwatch: new CloudWatchClient(config),
+    s3: new S3Client({ ...config, forcePathStyle }),
+    runtime: new SageMakerRuntimeClient(runtimeClientConfig(options)),
+  };
+}
+
+/**
+ * Returns the configuration of the SageMaker Runtime client: one attempt
+ * per request, because a load test counts a failed request as an error and
+ * a retry would hide the failure and add its wait to the measured latency.
+ */
+export function runtimeClientConfig(options: Omit<AwsClientOptions, 'maxAttempts'> = {}) {
+  return { ...awsClientConfig(options), maxAttempts: 1 };
 }

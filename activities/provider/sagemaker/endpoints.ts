@@ -25,6 +25,7 @@ import {
   isAlreadyExists,
   isNotFound,
 } from './errors';
+import type { SageMakerSettings } from './settings';
 import { joinS3 } from './training';
 
 /** Name of the single production variant; the CloudWatch metrics are read for it. */
@@ -100,7 +101,7 @@ export class SageMakerEndpoints {
                   DataCaptureConfig: {
                     EnableCapture: true,
                     InitialSamplingPercentage: 100,
-                    DestinationS3Uri: joinS3(this.ctx.settings.outputS3Uri, 'data-capture'),
+                    DestinationS3Uri: dataCaptureUri(this.ctx.settings),
                     CaptureOptions: [{ CaptureMode: 'Input' }],
                   },
                 }
@@ -269,4 +270,9 @@ function runtimeUrl(region: unknown, name: string, arn: string | undefined): str
   const arnRegion = arn?.split(':')[3];
   const resolved = arnRegion || (typeof region === 'string' ? region : undefined);
   return resolved ? `https://runtime.sagemaker.${resolved}.amazonaws.com/endpoints/${name}/invocations` : undefined;
+}
+
+/** Where data capture writes the endpoint's request payloads. */
+export function dataCaptureUri(settings: SageMakerSettings): string {
+  return joinS3(settings.outputS3Uri, 'data-capture');
 }

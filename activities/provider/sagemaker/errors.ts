@@ -26,6 +26,27 @@ export class ResourceNotFoundError extends Error {
   override readonly name = 'ResourceNotFound';
 }
 
+/**
+ * AWS kept throttling the call after the SDK's own retries. Workflows retry
+ * an activity that failed this way without a bound (workflows/activities.ts),
+ * because throttling passes and must never fail a project.
+ */
+export class ThrottledError extends Error {
+  override readonly name = 'Throttled';
+}
+
+/** Error names AWS services use for throttling. */
+const THROTTLING_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'LimitExceededException',
+]);
+
 /** The call this error came from, to name the quota a ResourceLimitExceeded concerns. */
 export interface CallContext {
   operation: string;
@@ -69,8 +90,7 @@ const QUOTA_NAMES: Record<NonNullable<CallContext['quota']>['kind'], (instanceTy
 /**
  * Maps an AWS SDK error to the error the activity throws. The SDK has already
  * retried throttling and 5xx errors with backoff and jitter by the time one
- * arrives here, so those are returned unchanged and Temporal retries the
- * activity. The original error is always kept as `cause`.
+ * arrives here; Temporal retries the activity after that. The original error is always kept as `cause`.
  */
 export function classifyAwsError(err: unknown, context: CallContext): Error {
   const name = awsErrorName(err);
@@ -84,6 +104,9 @@ export function classifyAwsError(err: unknown, context: CallContext): Error {
         'Request a higher value in the AWS Service Quotas console, or pick another instance type, then retry.',
       { cause: err },
     );
+  }
+  if (name && THROTTLING_NAMES.has(name)) {
+    return new ThrottledError(`${where} was throttled by AWS after the SDK's retries (${message}); it is retried later`, { cause: err });
   }
   if (name === 'ValidationException') {
     return new InvalidInputError(`${where} was rejected by SageMaker: ${message}`, { cause: err });

@@ -4,26 +4,35 @@
  * clients aimed at moto or a fake.
  */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { ApplicationFailure } from '@temporalio/common';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import pino from 'pino';
 import type { ComputeProvider } from '../types';
+import { runtimeClientConfig } from './clients';
 import type { ProviderLogger, SageMakerContext } from './context';
-import { SageMakerEndpoints } from './endpoints';
+import { dataCaptureUri, SageMakerEndpoints, VARIANT_NAME } from './endpoints';
 import { DEFAULT_METRICS_WINDOW, getEndpointMetrics, type MetricsWindowSettings } from './metrics';
+import { invokeEndpoint } from './runtime';
+import { capturePrefix, readCapturedRequests, readModelFile } from './s3';
 import type { SageMakerSettings } from './settings';
 import { SageMakerTrainingJobs } from './training';
 
-export { awsClientConfig, createAwsClients, type AwsClientOptions } from './clients';
+export { awsClientConfig, createAwsClients, runtimeClientConfig, type AwsClientOptions } from './clients';
 export { InvalidInputError, QuotaExceededError, ResourceInUseError, ResourceNotFoundError, classifyAwsError } from './errors';
 export { alignWindow, DEFAULT_METRICS_WINDOW, type MetricsWindowSettings } from './metrics';
 export { parseSageMakerSettings, sageMakerSettingsSchema, type SageMakerSettings } from './settings';
 export { PRICE_TAG_KEY, type ProviderLogger } from './context';
 export { VARIANT_NAME } from './endpoints';
+export { ModelInvocationError } from './runtime';
 
 export interface SageMakerProviderOptions {
   sagemaker: SageMakerClient;
   cloudwatch: CloudWatchClient;
+  /** Reads model archives and data capture files; defaults to a client from the SDK's standard chain. */
+  s3?: S3Client;
+  /** Sends InvokeEndpoint requests for load tests; defaults to a client from the SDK's standard chain with one attempt per request. */
+  runtime?: SageMakerRuntimeClient;
   settings: SageMakerSettings;
   /** Time source for elapsed-time billing and metric windows. */
   clock?: () => Date;
@@ -45,6 +54,8 @@ export function createSageMakerProvider(options: SageMakerProviderOptions): Comp
   const window = { ...DEFAULT_METRICS_WINDOW, ...options.metricsWindow };
   const jobs = new SageMakerTrainingJobs(ctx);
   const endpoints = new SageMakerEndpoints(ctx);
+  const s3 = options.s3 ?? new S3Client({ region: options.sagemaker.config.region });
+  const runtime = options.runtime ?? new SageMakerRuntimeClient(runtimeClientConfig());
 
   return {
     name: 'sagemaker',
@@ -59,13 +70,10 @@ export function createSageMakerProvider(options: SageMakerProviderOptions): Comp
     describeEndpoint: (name) => endpoints.describeEndpoint(name),
     deleteEndpoint: (name) => endpoints.deleteEndpoint(name),
     getEndpointMetrics: (name, start, end) => getEndpointMetrics(ctx, window, name, start, end),
-    getCapturedRequests: async (name) => {
-      throw ApplicationFailure.nonRetryable(
-        `reading captured requests of endpoint ${name} is not supported yet by the sagemaker provider (it needs the S3 data capture files): ` +
-          'use the local provider for drift checks until then',
-        'NotSupported',
-      );
-    },
+    getCapturedRequests: (name, start, end, limit) =>
+      readCapturedRequests(s3, capturePrefix(dataCaptureUri(options.settings), name, VARIANT_NAME), start, end, limit),
+    readModelFile: (modelArtifacts, fileName) => readModelFile(s3, modelArtifacts, fileName),
+    invokeEndpoint: (name, body, contentType) => invokeEndpoint(runtime, name, body, contentType),
     // NOTE: sums only the training costs this process metered from DescribeTrainingJob since it started, and no hosting cost.
     // Reconciliation with Cost Explorer (GetCostAndUsage by the project tag) is the next step.
     getProjectSpend: async (projectId) => {

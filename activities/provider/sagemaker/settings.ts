@@ -11,6 +11,18 @@ const s3Uri = z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$
 
 const imageUri = z.string().min(1, { error: 'expected a container image URI such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/train:1' });
 
+/** Cost Explorer metrics in GetCostAndUsage spelling. Unblended cost shows almost nothing for usage that a savings plan covers, while amortized cost spreads the commitment over that usage. */
+export const COST_EXPLORER_METRICS = ['UnblendedCost', 'AmortizedCost', 'BlendedCost', 'NetUnblendedCost', 'NetAmortizedCost'] as const;
+
+export const costExplorerSettingsSchema = z.strictObject({
+  /** Cost metric that reconciliation and forecasts report. Every report names it. */
+  metric: z.enum(COST_EXPLORER_METRICS).default('UnblendedCost'),
+  /** Cost Explorer API requests allowed per UTC day. AWS charges $0.01 for each request. */
+  maxCallsPerDay: z.number().int().min(1).max(1000).default(12),
+  /** Hours between two reconciliations of metered spend with Cost Explorer, for the scheduler that runs them. */
+  reconcileIntervalHours: z.number().int().min(1).max(24).default(6),
+});
+
 export const sageMakerSettingsSchema = z.strictObject({
   /** IAM role SageMaker assumes to run jobs and endpoints. */
   executionRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, {
@@ -32,6 +44,8 @@ export const sageMakerSettingsSchema = z.strictObject({
     .optional(),
   /** Total attempts of each AWS call, first try included, for the SDK's retry strategy (backoff with jitter). */
   maxAttempts: z.number().int().min(1).max(20).default(8),
+  /** Cost Explorer reconciliation and forecasts. Omitted fields take their defaults. */
+  costExplorer: costExplorerSettingsSchema.prefault({}),
 });
 
 export type SageMakerSettings = z.infer<typeof sageMakerSettingsSchema>;
