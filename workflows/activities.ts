@@ -14,7 +14,7 @@ const retry: RetryPolicy = {
   nonRetryableErrorTypes: ['InvalidInput', 'QuotaExceeded'],
 };
 
-/** Longest wait between two rounds of a throttled activity, in seconds. */
+/** Maximum wait between two rounds of a throttled activity, in seconds. */
 const MAX_THROTTLE_WAIT_SECONDS = 600;
 
 function isThrottled(err: unknown): boolean {

@@ -406,6 +406,9 @@ describe('mlops report on a running project', () => {
     expect(model.benchmark.map((row) => row.name)).toEqual(status.trainingJobs.map((job) => job.name));
     expect(model.spend.trainingJobsUsd).toBeGreaterThan(0);
     expect(model.charts.spendOverTime.points[0].source).toBe('benchmarking started');
+    // The quickstart spec has a loadTest section, so the chosen model was load-tested before the review.
+    expect(status.loadTests?.length).toBeGreaterThan(0);
+    expect(model.charts.costPer1000Predictions.length).toBe(status.loadTests!.length);
 
     const markdown = await runCli(['report', spec.id, '--format', 'md'], env);
     expect(markdown.code).toBe(EXIT.ok);
@@ -416,6 +419,7 @@ describe('mlops report on a running project', () => {
     expect(html.code).toBe(EXIT.ok);
     expect(html.stdout).toBe(`wrote the html report of ${spec.id} to ${htmlFile}\n`);
     expect(statSync(htmlFile).size).toBeGreaterThan(200_000);
-    expect(readFileSync(htmlFile, 'utf8').match(/<canvas /g)).toHaveLength(3);
+    // Cost breakdown, spend over time, cost against duration, and cost per 1,000 predictions.
+    expect(readFileSync(htmlFile, 'utf8').match(/<canvas /g)).toHaveLength(4);
   });
 });

@@ -29,7 +29,8 @@ describe('parseSpec', () => {
   test('example spec parses with defaults', () => {
     const spec = exampleSpec();
     expect(spec.id).toBe('image-classification');
-    expect(spec.provider).toBe('local');
+    expect(spec.provider).toBe('sagemaker');
+    expect(spec.sagemaker).toMatchObject({ volumeSizeGb: 50, maxAttempts: 8, costExplorer: { metric: 'UnblendedCost', maxCallsPerDay: 12 } });
     expect(spec.training.candidates[0]).toEqual({ instanceType: 'ml.p3.2xlarge', instanceCount: 1, spot: false });
     expect(spec.training.candidates[2].spot).toBe(true);
     expect(spec.prices.hosting).toEqual({});
@@ -181,6 +182,55 @@ describe('parseSpec', () => {
 
   test('error message names source and issues', () => {
     expect(() => parseSpec('id: x\n', 'projects/demo.yaml')).toThrow(/^invalid project spec projects\/demo\.yaml:\n {2}id: got "x"; expected 3 to 40/);
+  });
+
+  test('sagemaker provider needs its section', () => {
+    const issue = issueAt(
+      issuesAfter((raw) => {
+        raw.provider = 'sagemaker';
+      }),
+      'sagemaker',
+    );
+    expect(issue.expected).toMatch(/executionRoleArn/);
+  });
+
+  test('sagemaker channel must be S3', () => {
+    const issues = issuesAfter((raw) => {
+      raw.provider = 'sagemaker';
+      raw.sagemaker = {
+        executionRoleArn: 'arn:aws:iam::123456789012:role/SageMakerExecution',
+        trainingImage: '123456789012.dkr.ecr.us-east-1.amazonaws.com/train:1',
+        inferenceImage: '123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:1',
+        outputS3Uri: 's3://bucket/output',
+      };
+      raw.training.channels = { train: './data/train.csv' };
+    });
+    expect(issueAt(issues, 'training.channels.train').value).toBe('"./data/train.csv"');
+  });
+
+  test('sagemaker spot needs checkpoint location', () => {
+    const issues = issuesAfter((raw) => {
+      raw.provider = 'sagemaker';
+      raw.sagemaker = {
+        executionRoleArn: 'arn:aws:iam::123456789012:role/SageMakerExecution',
+        trainingImage: '123456789012.dkr.ecr.us-east-1.amazonaws.com/train:1',
+        inferenceImage: '123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:1',
+        outputS3Uri: 's3://bucket/output',
+      };
+      raw.training.channels = {};
+      raw.training.candidates = [{ instanceType: 'ml.m5.large', spot: true }];
+    });
+    expect(issueAt(issues, 'training.candidates[0].spot').expected).toMatch(/checkpointS3Uri/);
+  });
+
+  test('unknown provider names both choices', () => {
+    const issue = issueAt(
+      issuesAfter((raw) => {
+        raw.provider = 'azure';
+      }),
+      'provider',
+    );
+    expect(issue.expected).toMatch(/'local' or 'sagemaker'/);
   });
 
   test('approvers follow gate roles', () => {

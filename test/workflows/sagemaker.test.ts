@@ -8,7 +8,7 @@
  * Moto completes a training job at once and has no UpdateEndpoint, so the
  * test plays SageMaker's part where moto cannot: it writes each job's
  * model.tar.gz and the endpoint's data capture files into moto's S3, and an
- * in-process shim answers UpdateEndpoint by replacing the endpoint in moto.
+ * in-process shim handles UpdateEndpoint by replacing the endpoint in moto.
  * The first create call of every resource "loses its response" (the call
  * reaches moto, then the client throws), so each activity is retried and
  * must adopt what it created instead of creating a second.
@@ -21,6 +21,7 @@ import {
   CreateEndpointCommand,
   DeleteEndpointCommand,
   DescribeEndpointCommand,
+  DescribeTrainingJobCommand,
   ListEndpointConfigsCommand,
   ListEndpointsCommand,
   ListModelsCommand,
@@ -35,6 +36,8 @@ import { createAwsClients } from '../../activities/provider/sagemaker';
 import { createCostExplorerClient, createCostExplorerReader } from '../../activities/provider/sagemaker/costs';
 import type { SageMakerProviderClients } from '../../activities/provider/sagemaker/clients';
 import { MANAGED_BY_VALUE, TAG_KEYS } from '../../domain/constants';
+import { maxRuntimeForCap } from '../../domain/cost-cap';
+import { resolvePrice } from '../../domain/prices';
 import { endpointName, trainingJobName } from '../../domain/names';
 import { parseSpec, type ProjectSpec } from '../../domain/spec';
 import { allowLocalhostOnly, useMoto, useMotoEnvironment } from '../support/moto';
@@ -62,10 +65,10 @@ const CREATE_COMMANDS: Record<string, string> = {
 };
 
 /**
- * Wraps the SageMaker client: the first create of each resource reaches
- * moto and then fails as a lost response would, and UpdateEndpoint, which
- * moto lacks, replaces the endpoint (same name and tags, new config), which
- * is the state SageMaker reaches once an update finished.
+ * Wraps the SageMaker client. The first create of each resource reaches
+ * moto and then fails as a lost response would. UpdateEndpoint, which moto
+ * lacks, replaces the endpoint (same name and tags, new config): the state
+ * SageMaker reaches once an update finished.
  */
 function withShims(client: SageMakerClient): SageMakerClient {
   const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
@@ -194,6 +197,12 @@ test('sagemaker project runs its whole lifecycle', async () => {
   for (const job of jobs) {
     expect(await tagsOf(job.TrainingJobArn!)).toMatchObject({ [TAG_KEYS.project]: spec.id, [TAG_KEYS.managedBy]: MANAGED_BY_VALUE });
   }
+  const candidate = spec.training.candidates[0];
+  const price = resolvePrice(spec.prices, spec.region, candidate.instanceType, 'training', candidate.spot).pricePerHourUsd;
+  const first = await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: benchmarkNames[0] }));
+  expect(first.StoppingCondition?.MaxRuntimeInSeconds).toBe(
+    Math.min(spec.training.maxRuntimeSeconds, maxRuntimeForCap(spec.budgets.perTrainingJobUsd, price, candidate.instanceCount)),
+  );
   expect(dropped.filter((key) => key.startsWith('CreateTrainingJobCommand:')).sort()).toEqual(benchmarkNames.map((n) => `CreateTrainingJobCommand:${n}`).sort());
   expect(serving.trainingJobs.map((job) => job.status)).toEqual(['Completed', 'Completed', 'Completed']);
   expect(serving.endpoint).toMatchObject({ name: endpointName(spec.id), status: 'InService', instanceType: 'ml.m5.large' });

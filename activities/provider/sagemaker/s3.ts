@@ -1,7 +1,7 @@
 /**
- * What the SageMaker provider reads from S3: files inside a model's
- * model.tar.gz (such as the baseline statistics) and the request payloads
- * that endpoint data capture writes as JSON Lines.
+ * S3 reads of the SageMaker provider: files inside a model's model.tar.gz
+ * (such as the baseline statistics) and the request payloads that endpoint
+ * data capture writes as JSON Lines.
  */
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import path from 'node:path';
@@ -18,20 +18,20 @@ export interface S3Location {
 
 export function parseS3Uri(uri: string): S3Location {
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
-  if (!match) throw new InvalidInputError(`"${uri}" is not an S3 URI: expected s3://bucket/key`);
+  if (!match) throw new InvalidInputError(`invalid S3 URI "${uri}": expected s3://bucket/key`);
   return { bucket: match[1], key: match[2] };
 }
 
-async function getObject(s3: S3Client, uri: string, what: string): Promise<Buffer> {
+async function getObject(s3: S3Client, uri: string, kind: string): Promise<Buffer> {
   const { bucket, key } = parseS3Uri(uri);
   try {
     const result = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return Buffer.from(await (result.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
   } catch (err) {
     if (isNotFound(err) || ['NoSuchKey', 'NoSuchBucket', 'NotFound'].includes((err as { name?: string }).name ?? '')) {
-      throw new InvalidInputError(`${what} ${uri} does not exist`, { cause: err });
+      throw new InvalidInputError(`${kind} ${uri} not found`, { cause: err });
     }
-    throw classifyAwsError(err, { operation: 'GetObject', resource: `${what} ${uri}` });
+    throw classifyAwsError(err, { operation: 'GetObject', resource: `${kind} ${uri}` });
   }
 }
 
@@ -42,11 +42,11 @@ async function getObject(s3: S3Client, uri: string, what: string): Promise<Buffe
  */
 export async function readModelFile(s3: S3Client, modelArtifacts: string, fileName: string): Promise<string> {
   const archive = await getObject(s3, modelArtifacts, 'model archive');
-  const wanted = path.posix.normalize(fileName);
+  const expected = path.posix.normalize(fileName);
   let found: Buffer | undefined;
   const parser = new Parser({
     onReadEntry: (entry: ReadEntry) => {
-      if (path.posix.normalize(entry.path) !== wanted || entry.type !== 'File') {
+      if (path.posix.normalize(entry.path) !== expected || entry.type !== 'File') {
         entry.resume();
         return;
       }

@@ -69,7 +69,7 @@ test('missing file in archive is invalid input', async () => {
   });
   await expect(readModelFile(s3, `s3://${BUCKET}/model/absent.tar.gz`, 'baseline.json')).rejects.toMatchObject({
     name: 'InvalidInput',
-    message: expect.stringContaining('does not exist'),
+    message: expect.stringContaining('not found'),
   });
 });
 
