@@ -97,6 +97,9 @@ export function createActivities(deps: ActivityDependencies): LifecycleActivitie
       costUsd: description.costUsd,
       capUsd: extra.capUsd,
       durationSeconds: Math.max(0, Math.round((end - start) / 1000)),
+      billableSeconds: description.billableSeconds,
+      ...(description.trainingSeconds !== undefined ? { trainingSeconds: description.trainingSeconds } : {}),
+      ...(description.spot && description.trainingSeconds ? { spotSavingsPercent: spotSavingsPercent(description) } : {}),
       stopped: extra.stopped ?? description.stopRequested,
       metrics: description.metrics,
       resourceUsage: description.resourceUsage,
@@ -418,4 +421,10 @@ function instancesOf(body: string): Record<string, unknown>[] {
   } catch {
     return [];
   }
+}
+
+/** Share of the training time that was not billed, in percent, rounded to one decimal. */
+function spotSavingsPercent(description: TrainingJobDescription): number {
+  const trained = description.trainingSeconds ?? 0;
+  return Math.round((1 - description.billableSeconds / trained) * 1000) / 10;
 }

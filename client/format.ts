@@ -58,6 +58,13 @@ export function formatStatus(status: ProjectStatus): string {
     const total = m.invocationsTotal === undefined ? '' : ` (${m.invocationsTotal} since deployment)`;
     parts.push('', `last check ${m.at}: ${m.invocations} invocations${total}, ${m.errors} errors, drift ${m.driftScore?.toFixed(3) ?? 'n/a'}`);
   }
+  if (status.costCheck) {
+    const c = status.costCheck;
+    const reported = c.reportedUsd === undefined ? 'no figure' : `${usd(c.reportedUsd)} (difference ${usd(c.differenceUsd)})`;
+    const forecast = c.forecastRestOfMonthUsd === undefined ? '' : `, forecast for the rest of the month ${usd(c.forecastRestOfMonthUsd)}`;
+    parts.push(`cost check ${c.at}: Cost Explorer ${c.metric} ${reported} against ${usd(c.meteredUsd)} metered${forecast}`);
+    for (const note of c.notes) parts.push(`  ${note}`);
+  }
   return parts.join('\n');
 }
 

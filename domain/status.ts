@@ -40,6 +40,12 @@ export interface TrainingJobSummary {
   costUsd: number;
   capUsd: number;
   durationSeconds: number;
+  /** Seconds billed, all instances. */
+  billableSeconds?: number;
+  /** Seconds trained, all instances, where the provider reports it; a spot job bills fewer seconds than it trains. */
+  trainingSeconds?: number;
+  /** Share of the training time not billed thanks to managed spot training, in percent (spot jobs with a reported training time). */
+  spotSavingsPercent?: number;
   /** True when the cost cap stopped the job. */
   stopped: boolean;
   metrics: Record<string, number>;

@@ -34,6 +34,7 @@ export async function benchmarkWorkflow(input: BenchmarkInput): Promise<Benchmar
         (job) => {
           jobs[index] = job;
         },
+        { concurrentJobs: spec.training.candidates.length },
       ),
     ),
   );

@@ -4,15 +4,12 @@
  */
 import { CancellationScope, getExternalWorkflowHandle, isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
 import type { StartTrainingInput } from '../activities/contracts';
+import { trainingPollSeconds } from '../domain/polling';
 import { providerTarget } from '../domain/provider-target';
 import type { TrainingJobSummary } from '../domain/status';
 import { acts } from './activities';
 import { trainingJobSignal } from './messages';
 
-/** Seconds between two checks of a running job. */
-export function trainingPollSeconds(provider: string): number {
-  return provider === 'local' ? 2 : 30;
-}
 
 /**
  * Runs the job to a terminal status. `onJobChange` receives every new
@@ -22,6 +19,7 @@ export function trainingPollSeconds(provider: string): number {
 export async function runCappedTrainingJob(
   input: StartTrainingInput,
   onJobChange: (job: TrainingJobSummary) => void,
+  options: { concurrentJobs?: number } = {},
 ): Promise<TrainingJobSummary> {
   let reported = '';
   const onUpdate = (job: TrainingJobSummary) => {
@@ -32,13 +30,18 @@ export async function runCappedTrainingJob(
       reportToParent(job);
     }
   };
-  const pollSeconds = trainingPollSeconds(input.spec.provider);
   const target = providerTarget(input.spec);
+  const pollContext = (job: TrainingJobSummary) => ({
+    elapsedSeconds: job.durationSeconds,
+    concurrentJobs: options.concurrentJobs ?? 1,
+    random: Math.random(),
+  });
   let job = await acts.startTrainingJob(input);
   onUpdate(job);
   let stoppedForCap = false;
   try {
     for (;;) {
+      const pollSeconds = trainingPollSeconds(input.spec.provider, pollContext(job));
       const check = await acts.checkTrainingJob({
         name: job.name,
         target,

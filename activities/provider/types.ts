@@ -49,6 +49,12 @@ export interface TrainingJobDescription {
   endTime?: string;
   /** Seconds billed so far (all instances), including time spent stopping. */
   billableSeconds: number;
+  /**
+   * Seconds the job trained (all instances), when the provider reports it
+   * (SageMaker's TrainingTimeInSeconds). Managed spot training bills less
+   * than this, and the gap is the spot saving.
+   */
+  trainingSeconds?: number;
   /** Cost so far at the job's price. */
   costUsd: number;
   /** Latest value of each metric parsed from the job's log. */

@@ -7,7 +7,7 @@ import type { CostEstimate } from '../../domain/estimate';
 import { estimateToSummary } from '../../domain/estimate-summary';
 import { roundUsd } from '../../domain/money';
 import { loadPlanFromEstimate, measurementFromEstimate } from '../../domain/sizing';
-import type { ProjectStatus, SummaryTable } from '../../domain/status';
+import type { CostCheck, ProjectStatus, SummaryTable } from '../../domain/status';
 import { dataGrowthFromEstimate } from '../../domain/training-growth';
 import { analyseUnitCosts, type UnitCostAnalysis } from '../../domain/unit-costs';
 import { forecastMonthEnd, spendSeries, type SpendForecast, type SpendPoint } from './forecast';
@@ -34,6 +34,8 @@ export interface BenchmarkRow {
   /** True when the cost cap stopped the job. */
   stopped: boolean;
   metrics: Record<string, number>;
+  /** Share of the training time not billed thanks to managed spot training, in percent. */
+  spotSavingsPercent?: number;
   cpuPercentMax?: number;
   cpuPercentAvg?: number;
   memoryMiBMax?: number;
@@ -71,6 +73,8 @@ export interface ReportModel {
    * tests and the cost per run are filled.
    */
   unitCosts: UnitCostAnalysis;
+  /** Latest comparison of metered spend with Cost Explorer (SageMaker projects), with the metric it used. */
+  costCheck?: CostCheck;
   spend: {
     spendUsd: number;
     budgetUsd: number;
@@ -97,6 +101,7 @@ export function buildReport(status: ProjectStatus, options: BuildReportOptions =
   if (status.estimate === undefined) notes.push('The project has no cost estimate yet.');
   else if (!estimate) notes.push('The status carries an estimate in an unknown shape, so the report leaves it out.');
   if (status.trainingJobs.length === 0) notes.push('No training job has run yet.');
+  if (status.costCheck) notes.push(...status.costCheck.notes);
 
   const unitCosts = unitCostsOf(status, estimate);
 
@@ -111,6 +116,7 @@ export function buildReport(status: ProjectStatus, options: BuildReportOptions =
     benchmark,
     recommendation: status.recommendation,
     unitCosts,
+    ...(status.costCheck ? { costCheck: status.costCheck } : {}),
     spend: {
       spendUsd: status.spendUsd,
       budgetUsd: status.budgetUsd,
@@ -187,6 +193,7 @@ function toBenchmarkRow(job: ProjectStatus['trainingJobs'][number]): BenchmarkRo
     cpuPercentMax: job.resourceUsage?.cpuPercentMax,
     cpuPercentAvg: job.resourceUsage?.cpuPercentAvg,
     memoryMiBMax: job.resourceUsage?.memoryMiBMax,
+    spotSavingsPercent: job.spotSavingsPercent,
     failureReason: job.failureReason,
   };
 }

@@ -25,6 +25,16 @@ export function keyFiguresTable(model: ReportModel): SummaryTable {
   if (estimate) {
     rows.push([`estimate over ${formatNumber(estimate.horizonHours)} h`, formatUsd(estimate.totals.horizonUsd)]);
   }
+  const check = model.costCheck;
+  if (check) {
+    const reported = check.reportedUsd === undefined ? 'not available (see notes)' : formatUsd(check.reportedUsd);
+    rows.push([`Cost Explorer ${check.metric} (${formatTime(check.at)} UTC)`, reported]);
+    if (check.differenceUsd !== undefined) {
+      const percent = check.differencePercent === undefined ? '' : ` (${formatNumber(check.differencePercent, 1)} %)`;
+      rows.push(['Cost Explorer minus metered', `${formatUsd(check.differenceUsd)}${percent}`]);
+    }
+    if (check.forecastRestOfMonthUsd !== undefined) rows.push(['Cost Explorer forecast, rest of month', formatUsd(check.forecastRestOfMonthUsd)]);
+  }
   return { caption: 'Key figures', columns: ['figure', 'value'], rows };
 }
 
@@ -40,23 +50,42 @@ export function spendPointsTable(model: ReportModel): SummaryTable {
 /** Lists every training job with its configuration, duration, cost, cap, metrics and resource use. */
 export function benchmarkTable(model: ReportModel): SummaryTable {
   const metricNames = [...new Set(model.benchmark.flatMap((row) => Object.keys(row.metrics)))].sort();
+  const spotSavings = model.benchmark.some((row) => row.spotSavingsPercent !== undefined);
   return {
     caption: 'Training jobs',
-    columns: ['job', 'purpose', 'configuration', 'status', 'duration', 'price', 'cost', 'cap', 'stopped by cap', ...metricNames, 'CPU max / avg', 'memory max'],
-    rows: model.benchmark.map((row) => [
-      row.name,
-      row.purpose,
-      row.configuration,
-      row.failureReason ? `${row.status}: ${row.failureReason}` : row.status,
-      formatDuration(row.durationSeconds),
-      `${formatPrice(row.pricePerHourUsd)}/instance-hour`,
-      formatUsd(row.costUsd),
-      formatUsd(row.capUsd),
-      row.stopped ? 'yes' : 'no',
-      ...metricNames.map((name) => (row.metrics[name] === undefined ? '-' : formatNumber(row.metrics[name], 4))),
-      formatCpu(row),
-      row.memoryMiBMax === undefined ? '-' : `${formatNumber(row.memoryMiBMax, 0)} MiB`,
-    ]),
+    columns: [
+      'job',
+      'purpose',
+      'configuration',
+      'status',
+      'duration',
+      'price',
+      'cost',
+      'cap',
+      'stopped by cap',
+      ...(spotSavings ? ['spot saving'] : []),
+      ...metricNames,
+      'CPU max / avg',
+      'memory max',
+    ],
+    rows: model.benchmark.map((row) => {
+      const spotSaving = row.spotSavingsPercent === undefined ? '-' : `${formatNumber(row.spotSavingsPercent, 1)} %`;
+      return [
+        row.name,
+        row.purpose,
+        row.configuration,
+        row.failureReason ? `${row.status}: ${row.failureReason}` : row.status,
+        formatDuration(row.durationSeconds),
+        `${formatPrice(row.pricePerHourUsd)}/instance-hour`,
+        formatUsd(row.costUsd),
+        formatUsd(row.capUsd),
+        row.stopped ? 'yes' : 'no',
+        ...(spotSavings ? [spotSaving] : []),
+        ...metricNames.map((name) => (row.metrics[name] === undefined ? '-' : formatNumber(row.metrics[name], 4))),
+        formatCpu(row),
+        row.memoryMiBMax === undefined ? '-' : `${formatNumber(row.memoryMiBMax, 0)} MiB`,
+      ];
+    }),
   };
 }
 

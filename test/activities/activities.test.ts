@@ -1,19 +1,20 @@
 /**
  * The activity factory prices with the table the worker loaded (a refreshed
- * $MLOPS_HOME/prices.json), not only with the bundled one.
+ * $MLOPS_HOME/prices.json), not only with the bundled one, and reports the
+ * spot saving of a job from its billable and training time.
  */
 import { createActivities } from '../../activities';
 import type { Mailer } from '../../activities/mail';
-import type { ComputeProvider } from '../../activities/provider/types';
+import type { ComputeProvider, TrainingJobDescription } from '../../activities/provider/types';
 import { createLogger } from '../../client/logger';
 import type { CostEstimate } from '../../domain/estimate';
 import { PRICE_TABLE, type PriceTable } from '../../domain/prices';
 import { quickstartSpec } from '../support/harness';
 
-function activitiesWith(priceTable?: PriceTable) {
+function activitiesWith(priceTable?: PriceTable, provider = {} as ComputeProvider) {
   return createActivities({
     // estimateCost touches neither the provider nor the mailer.
-    provider: {} as ComputeProvider,
+    provider,
     mailer: {} as Mailer,
     secret: Buffer.alloc(32, 1),
     publicUrl: 'http://127.0.0.1:8787',
@@ -35,4 +36,35 @@ test('estimate uses the loaded price table', async () => {
   const bundled = (await activitiesWith().estimateCost(spec)) as CostEstimate;
   const refreshed = (await activitiesWith(doubled).estimateCost(spec)) as CostEstimate;
   expect(refreshed.inference.perHourUsd).toBeCloseTo(bundled.inference.perHourUsd * 2, 6);
+});
+
+test('spot saving from billable time', async () => {
+  const described: TrainingJobDescription = {
+    name: 'churn-bench-1',
+    status: 'Completed',
+    instanceType: 'ml.m5.xlarge',
+    instanceCount: 2,
+    spot: true,
+    startTime: '2026-03-01T10:00:00.000Z',
+    endTime: '2026-03-01T10:25:00.000Z',
+    billableSeconds: 1200,
+    trainingSeconds: 3000,
+    costUsd: 0.12,
+    metrics: {},
+    stopRequested: false,
+  };
+  const provider = { describeTrainingJob: async () => described } as unknown as ComputeProvider;
+
+  const check = await activitiesWith(undefined, provider).checkTrainingJob({
+    name: described.name,
+    capUsd: 1,
+    pricePerHourUsd: 0.36,
+    instanceCount: 2,
+    pollSeconds: 30,
+  });
+
+  expect(check.job.billableSeconds).toBe(1200);
+  expect(check.job.trainingSeconds).toBe(3000);
+  // 1 - 1200 / 3000 = 60 % of the training time was not billed.
+  expect(check.job.spotSavingsPercent).toBe(60);
 });

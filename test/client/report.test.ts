@@ -17,6 +17,7 @@ import type { ProjectStatus, TrainingJobSummary } from '../../domain/status';
 import { buildReport, CHART_IDS, defaultDestination, renderReport, renderReportHtml, renderReportMarkdown, type ReportModel } from '../../client/report';
 import { Harness, QUICKSTART_DIR, quickstartSpec, REPO_ROOT } from '../support/harness';
 import { assertBuildIsCurrent, cliEnv, runCli } from './cli-process';
+import { benchmarkTable, keyFiguresTable } from '../../client/report/tables';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -90,6 +91,32 @@ describe('report model', () => {
     expect(model.spend.budgetUsedFraction).toBeCloseTo(0.12, 10);
     expect(model.spend.trainingJobsUsd).toBe(10);
     expect(model.generatedAt).toBe('2026-11-07T00:00:00.000Z');
+  });
+
+  test('cost check and spot saving shown', () => {
+    const status = monitoringStatus();
+    status.trainingJobs[1] = { ...status.trainingJobs[1], billableSeconds: 1200, trainingSeconds: 3000, spotSavingsPercent: 60 };
+    status.costCheck = {
+      at: '2026-11-06T06:00:00.000Z',
+      metric: 'AmortizedCost',
+      meteredUsd: 20,
+      reportedUsd: 21.5,
+      differenceUsd: 1.5,
+      differencePercent: 7.5,
+      forecastRestOfMonthUsd: 90,
+      notes: ['Cost Explorer lags by up to 24 hours.'],
+    };
+
+    const model = buildReport(status, { now: NOW });
+    const figures = Object.fromEntries(keyFiguresTable(model).rows);
+    const jobs = benchmarkTable(model);
+
+    expect(figures['Cost Explorer AmortizedCost (2026-11-06 06:00 UTC)']).toBe('$21.50');
+    expect(figures['Cost Explorer minus metered']).toBe('$1.50 (7.5 %)');
+    expect(figures['Cost Explorer forecast, rest of month']).toBe('$90.00');
+    expect(model.notes).toContain('Cost Explorer lags by up to 24 hours.');
+    expect(jobs.rows[1][jobs.columns.indexOf('spot saving')]).toBe('60 %');
+    expect(jobs.rows[0][jobs.columns.indexOf('spot saving')]).toBe('-');
   });
 
   test('forecast fits hand-checked slope', () => {

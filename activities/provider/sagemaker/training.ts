@@ -175,6 +175,7 @@ export class SageMakerTrainingJobs {
       ...(start ? { startTime: start.toISOString() } : {}),
       ...(end ? { endTime: end.toISOString() } : {}),
       billableSeconds,
+      ...(job.TrainingTimeInSeconds !== undefined ? { trainingSeconds: job.TrainingTimeInSeconds * instanceCount } : {}),
       costUsd,
       // NOTE: SageMaker reports metrics here only once the job ends (FinalMetricDataList); live values are in CloudWatch.
       metrics: Object.fromEntries((job.FinalMetricDataList ?? []).map((metric) => [metric.MetricName as string, metric.Value ?? 0])),

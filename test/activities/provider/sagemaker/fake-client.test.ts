@@ -138,6 +138,7 @@ describe('training jobs', () => {
     // SageMaker's BillableTimeInSeconds is per instance; the job ran on two.
     expect(result.billableSeconds).toBe(1200);
     expect(result.costUsd).toBeCloseTo((1200 * 0.36) / 3600, 10);
+    expect(result.trainingSeconds).toBe(3000);
   });
 
   test('running job bills elapsed time', async () => {
