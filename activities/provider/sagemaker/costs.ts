@@ -569,6 +569,16 @@ export function createCostExplorerReader(options: CostExplorerReaderOptions): Co
     return state;
   }
 
+  /** Reads the tag's status from ListCostAllocationTags, and from the spend grouped by the tag when that gave no answer. */
+  async function tagStatusFor(projectId: string, period: CostPeriod): Promise<CostAllocationTagState> {
+    const listed = await readTagStatus(projectId);
+    if (listed.status !== 'unknown') return listed;
+    const grouped = await tagStatusFromGroups(projectId, period);
+    if (!grouped) return listed;
+    if (grouped.status === 'inactive') logger.warn({ projectId, tagKey }, grouped.message ?? 'cost-allocation tag is not active');
+    return grouped;
+  }
+
   /** Combines reported spend with a tag status. Without a status read, spend reported under the tag shows that it is active. */
   function toProjectCosts(projectId: string, spend: ReportedSpend, tag: CostAllocationTagState | undefined): ProjectCosts {
     const activeTag: CostAllocationTagState = tagStatusCache?.state.status === 'active' ? tagStatusCache.state : { key: tagKey, status: 'active' };
@@ -584,9 +594,56 @@ export function createCostExplorerReader(options: CostExplorerReaderOptions): Co
     };
   }
 
+  /**
+   * Reads the tag's status from how Cost Explorer groups SageMaker spend by
+   * the tag key: spend of resources whose tag is not active (or missing)
+   * lands under the empty value, shown as the key `mlops:project$`. Used
+   * when ListCostAllocationTags gave no answer; undefined when it shows
+   * neither case.
+   */
+  async function tagStatusFromGroups(projectId: string, period: CostPeriod): Promise<CostAllocationTagState | undefined> {
+    let response;
+    try {
+      response = await sendCounted('GetCostAndUsage', projectId, () =>
+        client.send(
+          new GetCostAndUsageCommand({
+            TimePeriod: { Start: period.start, End: period.end },
+            Granularity: 'MONTHLY',
+            Metrics: [settings.metric],
+            Filter: { Dimensions: { Key: 'SERVICE', Values: ['Amazon SageMaker'] } },
+            GroupBy: [{ Type: 'TAG', Key: tagKey }],
+          }),
+        ),
+      );
+    } catch (err) {
+      if ((err as Error).name === 'Throttled') throw err;
+      logger.warn({ projectId, tagKey, err }, 'could not group SageMaker spend by the project tag');
+      return undefined;
+    }
+    const keys = new Map<string, number>();
+    for (const result of response.ResultsByTime ?? []) {
+      for (const group of result.Groups ?? []) {
+        const key = group.Keys?.[0] ?? '';
+        keys.set(key, (keys.get(key) ?? 0) + amountUsd(group.Metrics?.[settings.metric], `${settings.metric} of ${key}`));
+      }
+    }
+    if (keys.has(`${tagKey}$${projectId}`)) return { key: tagKey, status: 'active' };
+    const untaggedUsd = keys.get(`${tagKey}$`) ?? 0;
+    if (untaggedUsd > 0) {
+      return {
+        key: tagKey,
+        status: 'inactive',
+        message:
+          `Cost Explorer puts ${untaggedUsd.toFixed(2)} USD of SageMaker spend under ${tagKey}$ (no value), so tag ${tagKey} is not active for cost allocation ` +
+          'or the resources lack it: activate it in Billing > Cost allocation tags. Cost Explorer shows spend from activation on.',
+      };
+    }
+    return undefined;
+  }
+
   async function projectCosts(projectId: string, since: Date | string, until: Date | string): Promise<ProjectCosts> {
     const spend = await readReportedSpend(projectId, since, until);
-    const tag = spend.rows === 0 ? await readTagStatus(projectId) : undefined;
+    const tag = spend.rows === 0 ? await tagStatusFor(projectId, spend.period) : undefined;
     return toProjectCosts(projectId, spend, tag);
   }
 
@@ -598,7 +655,7 @@ export function createCostExplorerReader(options: CostExplorerReaderOptions): Co
     const sinceTime = parseTime('since', since);
     const spend = await readReportedSpend(projectId, sinceTime, now);
     // Less spend than metered is also what a tag activated after `since` looks like, so the status is read then too (at most once a day).
-    const tag = spend.rows === 0 || spend.sumUsd < meteredUsd ? await readTagStatus(projectId) : undefined;
+    const tag = spend.rows === 0 || spend.sumUsd < meteredUsd ? await tagStatusFor(projectId, spend.period) : undefined;
     const costs = toProjectCosts(projectId, spend, tag);
 
     const notes: string[] = [];

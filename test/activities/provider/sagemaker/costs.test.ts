@@ -331,6 +331,43 @@ describe('cost-allocation tag status', () => {
   });
 });
 
+describe('tag status from grouped spend', () => {
+  const denied = () => {
+    throw awsError('AccessDeniedException', 'User: arn:aws:iam::123456789012:user/worker is not authorized to perform: ce:ListCostAllocationTags');
+  };
+  /** Answers the tag-filtered query with nothing and the query grouped by the tag key with `groups`. */
+  const groupedBy = (groups: ReturnType<typeof group>[]) => (input: Record<string, unknown>) => {
+    const grouping = (input.GroupBy as { Type: string }[])[0];
+    return grouping.Type === 'TAG' ? { ResultsByTime: [day('2026-03-01', groups)] } : noSpend();
+  };
+
+  test('empty tag value means inactive', async () => {
+    const { reader, inputOf } = fakeReader({
+      GetCostAndUsage: groupedBy([group(`${TAG_KEYS.project}$`, 12.5)]),
+      ListCostAllocationTags: denied,
+    });
+
+    const result = await reader.reconcile('churn', 12.5, SINCE);
+
+    expect(result.reportedUsd).toBeUndefined();
+    expect(result.tag.status).toBe('inactive');
+    expect(result.tag.message).toContain(`under ${TAG_KEYS.project}$ (no value)`);
+    expect(inputOf('GetCostAndUsage')).toMatchObject({ Filter: { Tags: { Key: TAG_KEYS.project } } });
+  });
+
+  test('project tag value means active', async () => {
+    const { reader } = fakeReader({
+      GetCostAndUsage: groupedBy([group(`${TAG_KEYS.project}$churn`, 0), group(`${TAG_KEYS.project}$`, 3)]),
+      ListCostAllocationTags: denied,
+    });
+
+    const costs = await reader.projectCosts('churn', SINCE, NOW);
+
+    expect(costs.totalUsd).toBe(0);
+    expect(costs.tag.status).toBe('active');
+  });
+});
+
 describe('reconcile', () => {
   test('reconcile reports difference and notes', async () => {
     const { reader, commands } = fakeReader({ GetCostAndUsage: spendOf(10.5) });
