@@ -113,7 +113,8 @@ export function renderReviewPage(input: ReviewPageInput): string {
   }
 
   if (input.open) {
-    parts.push(renderForm());
+    // Changes can be requested before the benchmark only, so the deployment review offers approve and reject.
+    parts.push(renderForm(claims.gate !== 'deployment'));
   } else {
     parts.push(
       `<p class="closed">Round ${claims.round} of the ${escapeHtml(label)} review is closed, so this link ` +
@@ -150,13 +151,16 @@ function renderCurrentDecision(record: ApprovalRecord | undefined): string {
  * page's own URL. That keeps the token in the path and works behind a proxy
  * that adds a path prefix.
  */
-function renderForm(): string {
+function renderForm(changesAllowed: boolean): string {
+  const label = changesAllowed ? 'Comment (optional to approve or reject; required to request changes)' : 'Comment (optional)';
+  const requestChanges = changesAllowed
+    ? '\n<button type="submit" class="request-changes" name="decision" value="request-changes">Request changes</button>'
+    : '';
   return `<form method="post">
-<label for="comment">Comment (optional to approve or reject; required to request changes)</label>
+<label for="comment">${label}</label>
 <textarea id="comment" name="comment" maxlength="${MAX_COMMENT_LENGTH}"></textarea>
 <div class="buttons">
-<button type="submit" class="approve" name="decision" value="approved">Approve</button>
-<button type="submit" class="request-changes" name="decision" value="request-changes">Request changes</button>
+<button type="submit" class="approve" name="decision" value="approved">Approve</button>${requestChanges}
 <button type="submit" class="reject" name="decision" value="rejected">Reject</button>
 </div>
 </form>`;

@@ -1,6 +1,7 @@
 import { escapeHtml, renderKeyFiguresText, renderSummaryHtml, renderSummaryText } from '../../client/approvals/render';
 import type { ReviewChanges, ReviewSummary } from '../../domain/status';
-import { costSummary } from './fixtures';
+import { renderReviewPage } from '../../client/approvals/pages';
+import { claimsFor, costSummary, projectStatus } from './fixtures';
 
 const KEY_FIGURES = [
   { label: 'Over budget', value: 'Running cost per month is estimated at $900.00, above the monthly budget of $800.00.', warning: true },
@@ -157,5 +158,28 @@ describe('summary rendering', () => {
 
     expect(html).not.toContain('<img');
     expect(html.split(escapeHtml(hostile))).toHaveLength(9);
+  });
+});
+
+describe('review page form', () => {
+  const page = (gate: 'cost' | 'deployment') =>
+    renderReviewPage({
+      status: projectStatus({ pendingGate: gate }),
+      claims: claimsFor({ gate }),
+      review: undefined,
+      record: undefined,
+      open: true,
+      nonce: 'n0nce',
+    });
+
+  test('cost review offers request changes', () => {
+    expect(page('cost')).toContain('value="request-changes"');
+  });
+
+  test('deployment review hides request changes', () => {
+    const html = page('deployment');
+    expect(html).not.toContain('value="request-changes"');
+    expect(html).toContain('value="approved"');
+    expect(html).toContain('value="rejected"');
   });
 });

@@ -87,7 +87,8 @@ export interface CostAllocationTagState {
   /**
    * 'active' when ListCostAllocationTags lists the key as Active or Cost
    * Explorer reported spend under it. 'inactive' when the key is listed as
-   * Inactive or not listed at all. 'unknown' when the status could not be read.
+   * Inactive or not listed at all, or when grouped spend sits under the
+   * empty tag value. 'unknown' when the status could not be read.
    */
   status: 'active' | 'inactive' | 'unknown';
   /** Last activation time (ListCostAllocationTags LastUpdatedDate), when the status was read. */
