@@ -11,6 +11,7 @@ import { RETRAININGS_PER_MONTH } from './estimate';
 import { formatDuration, formatNumber, formatUsd, HOURS_PER_MONTH } from './money';
 import { configurationLabel } from './recommend';
 import type { ProjectSpec } from './spec';
+import type { TrainingJobSummary } from './status';
 
 /** Months from now of each projection: now, in 6 months and in 12 months. */
 export const GROWTH_MONTHS = [0, 6, 12] as const;
@@ -28,18 +29,11 @@ export interface DataGrowth {
   retrainingsPerMonth?: number;
 }
 
-/** The fields of a training job the projection reads (a subset of TrainingJobSummary). */
-export interface MeasuredRun {
-  name: string;
-  instanceType: string;
-  instanceCount: number;
-  spot: boolean;
-  status: string;
-  durationSeconds: number;
-  costUsd: number;
-  /** True when the cost cap stopped the job. */
-  stopped: boolean;
-}
+/** The fields of a training job the projection reads. */
+export type MeasuredRun = Pick<
+  TrainingJobSummary,
+  'name' | 'instanceType' | 'instanceCount' | 'spot' | 'status' | 'durationSeconds' | 'costUsd' | 'stopped'
+>;
 
 export interface RunProjection {
   months: number;

@@ -6,7 +6,8 @@
 import { ActivityFailure, ApplicationFailure, log, proxyActivities, sleep, type RetryPolicy } from '@temporalio/workflow';
 import type { LifecycleActivities } from '../activities/contracts';
 
-const retry: RetryPolicy = {
+/** Retry policy of every activity: InvalidInput and QuotaExceeded are not retried, because they do not get better on retry. */
+export const RETRY_POLICY: RetryPolicy = {
   initialInterval: '1s',
   backoffCoefficient: 2,
   maximumInterval: '30s',
@@ -51,7 +52,7 @@ function patient<T extends object>(activities: T): T {
 export const acts = patient(
   proxyActivities<LifecycleActivities>({
     startToCloseTimeout: '2 minutes',
-    retry,
+    retry: RETRY_POLICY,
   }),
 );
 
@@ -60,7 +61,7 @@ export const slowActs = patient(
   proxyActivities<LifecycleActivities>({
     startToCloseTimeout: '10 minutes',
     heartbeatTimeout: '1 minute',
-    retry,
+    retry: RETRY_POLICY,
   }),
 );
 
@@ -71,7 +72,7 @@ export const slowActs = patient(
  */
 export const costActs = proxyActivities<LifecycleActivities>({
   startToCloseTimeout: '2 minutes',
-  retry: { ...retry, maximumAttempts: 3 },
+  retry: { ...RETRY_POLICY, maximumAttempts: 3 },
 });
 
 /** Load tests start a temporary endpoint (minutes on SageMaker), send their requests and delete it; the activity heartbeats throughout. */
@@ -79,6 +80,6 @@ export const loadTestActs = patient(
   proxyActivities<LifecycleActivities>({
     startToCloseTimeout: '40 minutes',
     heartbeatTimeout: '2 minutes',
-    retry: { ...retry, maximumAttempts: 3 },
+    retry: { ...RETRY_POLICY, maximumAttempts: 3 },
   }),
 );

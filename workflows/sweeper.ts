@@ -7,6 +7,7 @@
  */
 import { ActivityFailure, ApplicationFailure, log, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { SweeperActivities } from '../activities/sweeper';
+import { RETRY_POLICY } from './activities';
 import {
   actionDecisions,
   actionRecord,
@@ -28,13 +29,7 @@ export interface SweeperInput {
   graceMinutes?: number;
 }
 
-const retry: RetryPolicy = {
-  initialInterval: '1s',
-  backoffCoefficient: 2,
-  maximumInterval: '30s',
-  maximumAttempts: 5,
-  nonRetryableErrorTypes: ['InvalidInput', 'QuotaExceeded'],
-};
+const retry: RetryPolicy = { ...RETRY_POLICY, maximumAttempts: 5 };
 
 /** Listing calls ListTags once per resource and heartbeats as it goes, so a large account may take minutes. */
 const scan = proxyActivities<SweeperActivities>({

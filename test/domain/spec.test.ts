@@ -25,6 +25,14 @@ function issueAt(issues: SpecIssue[], path: string): SpecIssue {
   return issue;
 }
 
+/** A `sagemaker` section with the required fields only. */
+const SAGEMAKER_SECTION = {
+  executionRoleArn: 'arn:aws:iam::123456789012:role/SageMakerExecution',
+  trainingImage: '123456789012.dkr.ecr.us-east-1.amazonaws.com/train:1',
+  inferenceImage: '123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:1',
+  outputS3Uri: 's3://bucket/output',
+};
+
 describe('parseSpec', () => {
   test('example spec parses with defaults', () => {
     const spec = exampleSpec();
@@ -197,12 +205,7 @@ describe('parseSpec', () => {
   test('sagemaker channel must be S3', () => {
     const issues = issuesAfter((raw) => {
       raw.provider = 'sagemaker';
-      raw.sagemaker = {
-        executionRoleArn: 'arn:aws:iam::123456789012:role/SageMakerExecution',
-        trainingImage: '123456789012.dkr.ecr.us-east-1.amazonaws.com/train:1',
-        inferenceImage: '123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:1',
-        outputS3Uri: 's3://bucket/output',
-      };
+      raw.sagemaker = { ...SAGEMAKER_SECTION };
       raw.training.channels = { train: './data/train.csv' };
     });
     expect(issueAt(issues, 'training.channels.train').value).toBe('"./data/train.csv"');
@@ -211,12 +214,7 @@ describe('parseSpec', () => {
   test('sagemaker spot needs checkpoint location', () => {
     const issues = issuesAfter((raw) => {
       raw.provider = 'sagemaker';
-      raw.sagemaker = {
-        executionRoleArn: 'arn:aws:iam::123456789012:role/SageMakerExecution',
-        trainingImage: '123456789012.dkr.ecr.us-east-1.amazonaws.com/train:1',
-        inferenceImage: '123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:1',
-        outputS3Uri: 's3://bucket/output',
-      };
+      raw.sagemaker = { ...SAGEMAKER_SECTION };
       raw.training.channels = {};
       raw.training.candidates = [{ instanceType: 'ml.m5.large', spot: true }];
     });
