@@ -75,11 +75,16 @@ export const costActs = proxyActivities<LifecycleActivities>({
   retry: { ...RETRY_POLICY, maximumAttempts: 3 },
 });
 
-/** Load tests start a temporary endpoint (minutes on SageMaker), send their requests and delete it; the activity heartbeats throughout. */
+/**
+ * Load tests start a temporary endpoint (minutes on SageMaker), send their
+ * requests and delete it; the activity heartbeats throughout. A failed
+ * attempt deletes what it created, so a few attempts cover one lost
+ * response per create call (model, config, endpoint).
+ */
 export const loadTestActs = patient(
   proxyActivities<LifecycleActivities>({
     startToCloseTimeout: '40 minutes',
     heartbeatTimeout: '2 minutes',
-    retry: { ...RETRY_POLICY, maximumAttempts: 3 },
+    retry: { ...RETRY_POLICY, maximumAttempts: 5 },
   }),
 );

@@ -157,6 +157,8 @@ function exampleSpec(): ProjectSpec {
   spec.training.objective = undefined;
   spec.monitoring.intervalSeconds = 1;
   spec.monitoring.driftMinSamples = 20;
+  // A short load test through InvokeEndpoint, on a temporary endpoint that must be gone afterwards.
+  spec.loadTest = { payloadFile: '../quickstart/requests/load-test.jsonl', requests: 20, concurrency: 2 };
   return spec;
 }
 
@@ -206,6 +208,8 @@ test('sagemaker project runs its whole lifecycle', async () => {
   expect(dropped.filter((key) => key.startsWith('CreateTrainingJobCommand:')).sort()).toEqual(benchmarkNames.map((n) => `CreateTrainingJobCommand:${n}`).sort());
   expect(serving.trainingJobs.map((job) => job.status)).toEqual(['Completed', 'Completed', 'Completed']);
   expect(serving.endpoint).toMatchObject({ name: endpointName(spec.id), status: 'InService', instanceType: 'ml.m5.large' });
+  expect(serving.loadTests).toHaveLength(1);
+  expect(serving.loadTests![0]).toMatchObject({ instanceType: 'ml.m5.large', requests: 20, errors: 0 });
 
   // Drift in the captured requests (every width far above the baseline's bins) triggers a retraining and a blue/green update.
   await putCapturedRequests(spec, Array.from({ length: 30 }, () => 900));
@@ -216,9 +220,10 @@ test('sagemaker project runs its whole lifecycle', async () => {
   // The first config was deleted once the update finished; the new one is the endpoint's.
   expect(configs.map((c) => c.EndpointConfigName)).toEqual([updated.endpoint!.configName]);
 
-  // Every model, config and endpoint exists once and carries the project's tags.
+  // Every model, config and endpoint exists once and carries the project's tags. The load test's model stays (it bills
+  // nothing), while its endpoint and config were deleted.
   const models = (await sagemaker.send(new ListModelsCommand({}))).Models ?? [];
-  expect(models).toHaveLength(2);
+  expect(models).toHaveLength(3);
   const endpoints = (await sagemaker.send(new ListEndpointsCommand({}))).Endpoints ?? [];
   expect(endpoints).toHaveLength(1);
   for (const arn of [...models.map((m) => m.ModelArn!), ...configs.map((c) => c.EndpointConfigArn!), endpoints[0].EndpointArn!]) {
@@ -240,5 +245,5 @@ test('sagemaker project runs its whole lifecycle', async () => {
   const closed = await harness.waitForPhase(spec.id, 'closed', 60_000);
   expect(closed.endpoint?.status).toBe('Deleted');
   expect((await sagemaker.send(new ListEndpointsCommand({}))).Endpoints ?? []).toEqual([]);
-  expect((await sagemaker.send(new ListModelsCommand({}))).Models ?? []).toHaveLength(2);
+  expect((await sagemaker.send(new ListModelsCommand({}))).Models ?? []).toHaveLength(3);
 });
