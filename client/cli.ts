@@ -17,7 +17,7 @@ import { registerReportCommand } from './report/command';
 import { mlopsHome, runApprovalServer, runDev, runWorker } from './stack';
 import { registerSweeperCommand } from './sweeper';
 import { connectClient, temporalSettings } from './temporal';
-import { readRequestFile, replay } from './traffic';
+import { isLocalUrl, readRequestFile, replay, sageMakerInvoker } from './traffic';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -142,8 +142,11 @@ export function buildProgram(): Command {
             : 'wait for the monitoring phase';
         throw new CliError(`project ${id} has no endpoint in service (phase ${status.phase}); ${advice}`);
       }
-      const result = await replay({ url: status.endpoint.url, bodies, rate: options.rate });
-      print(options.json, result, () => `sent ${result.sent} requests: ${result.ok} ok, ${result.failed} failed`);
+      // A SageMaker endpoint is called through the SDK (signed, AWS_ENDPOINT_URL honoured); a local one over plain HTTP.
+      const invoke = isLocalUrl(status.endpoint.url) ? undefined : sageMakerInvoker(status.endpoint.name);
+      const result = await replay({ url: status.endpoint.url, invoke, bodies, rate: options.rate });
+      const firstError = result.firstError ? `; first error: ${result.firstError}` : '';
+      print(options.json, result, () => `sent ${result.sent} requests: ${result.ok} ok, ${result.failed} failed${firstError}`);
       if (result.failed > 0) process.exitCode = EXIT.failure;
     });
 
@@ -191,6 +194,7 @@ export function buildProgram(): Command {
     });
 
   const DECISION_OF = { approve: 'approved', reject: 'rejected', 'request-changes': 'request-changes' } as const;
+  const DECISION_VERB = { approved: 'approved', rejected: 'rejected', 'request-changes': 'requested changes in' } as const;
   for (const decision of ['approve', 'reject', 'request-changes'] as const) {
     project
       .command(decision)
@@ -205,6 +209,9 @@ export function buildProgram(): Command {
       .option('--comment <text>', 'comment recorded with the decision')
       .option('--json', 'print JSON')
       .action(async (id: string, options: { gate: Gate; as: string; comment?: string; json?: boolean }) => {
+        if (decision === 'request-changes' && !options.comment?.trim()) {
+          throw invalidInput('missing --comment: a change request must say what to change, such as --comment "plan for twice the users"');
+        }
         const result = await (await projects()).decide(id, {
           gate: options.gate,
           email: options.as,
@@ -212,7 +219,7 @@ export function buildProgram(): Command {
           comment: options.comment,
           channel: 'cli',
         });
-        print(options.json, result, () => `${result.email} ${result.decision} the ${result.gate} review of ${id} at ${result.at}`);
+        print(options.json, result, () => `${result.email} ${DECISION_VERB[result.decision]} the ${result.gate} review of ${id} at ${result.at}`);
       });
   }
 

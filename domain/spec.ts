@@ -239,12 +239,12 @@ function checkSageMakerSpec(spec: ProjectSpec, ctx: z.RefinementCtx): void {
   ];
   for (const [fieldPath, channelMap] of channelSets) {
     for (const [name, location] of Object.entries(channelMap ?? {})) {
-      if (!location.startsWith('s3://')) {
+      if (!/^s3:\/\/[^/]+\/?/.test(location)) {
         ctx.addIssue({
           code: 'custom',
           path: [...fieldPath, name],
           input: location,
-          message: 'expected an s3:// URI: SageMaker reads training data from S3, so upload the data and name its prefix',
+          message: 'expected an S3 URI with a bucket, such as s3://my-bucket/train/: SageMaker reads training data from S3, so upload the data and name its prefix',
         });
       }
     }

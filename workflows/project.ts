@@ -228,7 +228,8 @@ async function reviewGate(spec: ProjectSpec, state: ProjectState, gate: Gate, pl
   if (revision) {
     state.pendingRevision = undefined;
     const reason = revision.reason || (request ? `${request.name} requested changes: ${request.comment ?? ''}` : 'the owner revised the spec');
-    state.revision = { previousSpec: state.revision?.previousSpec ?? spec, reason };
+    // The diff of the next rounds compares with the spec the stakeholders reviewed in this round.
+    state.revision = { previousSpec: spec, reason };
     state.spec = revision.spec;
     state.specDir = revision.specDir;
     status.budgetUsd = revision.spec.budgets.totalUsd;
@@ -248,6 +249,12 @@ function validateRevision(state: ProjectState, spec: ProjectSpec, input: ReviseI
   }
   if (input.spec.id !== spec.id) {
     throw new Error(`the revised spec has id '${input.spec.id}' but the project is '${spec.id}'; keep the id of the running project`);
+  }
+  // Who approves is fixed for the life of a project, so a revision cannot replace the stakeholders who asked for it.
+  for (const field of ['stakeholders', 'approvals', 'owner', 'provider'] as const) {
+    if (JSON.stringify(input.spec[field]) !== JSON.stringify(spec[field])) {
+      throw new Error(`the revised spec changes ${field}, which a revision cannot change; keep it as it is, or start a new project`);
+    }
   }
   if (state.pendingRevision) throw new Error(`project ${status.projectId} already has a revision waiting to be applied`);
 }
@@ -283,7 +290,8 @@ function validateDecision(state: ProjectState, input: DecideInput): void {
     throw new Error(`${input.email} is not an approver of the ${input.gate} gate of project ${status.projectId}`);
   }
   if (ballot.decision !== '') {
-    throw new Error(`${ballot.email} already ${ballot.decision} the ${input.gate} review at ${ballot.at}`);
+    const done = ballot.decision === 'request-changes' ? 'requested changes in' : ballot.decision;
+    throw new Error(`${ballot.email} already ${done} the ${input.gate} review at ${ballot.at}`);
   }
 }
 

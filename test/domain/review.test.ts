@@ -326,6 +326,18 @@ describe('review after spec revision', () => {
     expect(changes).toEqual({ lines: [], perMonthChangeUsd: 0, summary: 'The revised spec leaves every line of the estimate as it was.' });
   });
 
+  test('raised budgets shown as settings', () => {
+    const richer = makeSpec((raw) => {
+      raw.budgets.totalUsd = previous.budgets.totalUsd * 100;
+    });
+    const changes = buildReviewSummary('cost', 2, richer, { previousSpec: previous }).changes!;
+    expect(changes.lines).toEqual([
+      // The fixture's $1,000 budget, a hundred times over.
+      { mark: '~', item: 'budget, total', before: '$1,000.00', after: '$100,000.00', change: '+$99,000.00' },
+    ]);
+    expect(changes.summary).toBe('The revised spec changes 1 budget and leaves every line of the estimate as it was.');
+  });
+
   test('no previous spec, no changes', () => {
     expect(buildReviewSummary('cost', 1, previous).changes).toBeUndefined();
   });

@@ -211,6 +211,17 @@ describe('parseSpec', () => {
     expect(issueAt(issues, 'training.channels.train').value).toBe('"./data/train.csv"');
   });
 
+  test('sagemaker channel needs a bucket', () => {
+    const issues = issuesAfter((raw) => {
+      raw.provider = 'sagemaker';
+      raw.sagemaker = { ...SAGEMAKER_SECTION };
+      raw.training.channels = { empty: 's3://', rootless: 's3:///train/', good: 's3://bucket/train/' };
+    });
+    expect(issueAt(issues, 'training.channels.empty').expected).toMatch(/s3:\/\/my-bucket\/train\//);
+    expect(issueAt(issues, 'training.channels.rootless').value).toBe('"s3:///train/"');
+    expect(issues.some((issue) => issue.path === 'training.channels.good')).toBe(false);
+  });
+
   test('sagemaker spot needs checkpoint location', () => {
     const issues = issuesAfter((raw) => {
       raw.provider = 'sagemaker';

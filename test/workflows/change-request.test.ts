@@ -78,6 +78,10 @@ test('revision outside review is refused', async () => {
   const other = structuredClone(spec);
   other.id = `${spec.id}-x`;
   await expect(harness.projects.revise(spec.id, other, QUICKSTART_DIR)).rejects.toThrow(/keep the id of the running project/);
+  // The owner cannot swap the approvers who would review the revision.
+  const ownApprovers = structuredClone(spec);
+  ownApprovers.approvals.requirements = ['ml-engineer'];
+  await expect(harness.projects.revise(spec.id, ownApprovers, QUICKSTART_DIR)).rejects.toThrow(/changes approvals, which a revision cannot change/);
 
   const business = spec.stakeholders.find((s) => s.role === 'business')!;
   await expect(

@@ -69,10 +69,12 @@ const TAG_STATUS_TTL_MS = 24 * 3600_000;
  * Builds the Cost Explorer client for us-east-1 whatever the project's
  * region. Credentials come from the SDK's standard chain, and the endpoint
  * from `endpoint`, else from AWS_ENDPOINT_URL_COST_EXPLORER or
- * AWS_ENDPOINT_URL as the SDK reads them.
+ * AWS_ENDPOINT_URL as the SDK reads them. It makes one attempt per request
+ * unless `maxAttempts` says otherwise, so `maxCallsPerDay` is a hard limit:
+ * a failed check is tried again at the next reconciliation.
  */
 export function createCostExplorerClient(options: Omit<AwsClientOptions, 'region'> = {}): CostExplorerClient {
-  return new CostExplorerClient(awsClientConfig({ ...options, region: COST_EXPLORER_REGION }));
+  return new CostExplorerClient(awsClientConfig({ maxAttempts: 1, ...options, region: COST_EXPLORER_REGION }));
 }
 
 /** Cost Explorer's DateInterval: UTC dates as YYYY-MM-DD, `start` included and `end` excluded. */

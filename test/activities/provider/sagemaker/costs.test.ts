@@ -177,6 +177,10 @@ describe('GetCostAndUsage against moto', () => {
 });
 
 describe('client endpoint without AWS_ENDPOINT_URL', () => {
+  test('default client tries each request once', async () => {
+    expect(await createCostExplorerClient().config.maxAttempts()).toBe(1);
+  });
+
   test('default endpoint is ce us-east-1', async () => {
     useMotoEnvironment('http://127.0.0.1:9');
     delete process.env.AWS_ENDPOINT_URL;
