@@ -4,6 +4,10 @@
 const path = require('node:path');
 const fs = require('node:fs');
 
+// The AWS SDK warns on every command that its releases after January 2027 need Node 22. package-lock.json pins the SDK
+// releases this project is tested with, so the warning is noise here. Set the variable to false to see it.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const cli = path.join(__dirname, '..', 'dist', 'client', 'cli.js');
 if (!fs.existsSync(cli)) {
   process.stderr.write('mlops: dist/ is missing; run `npm ci` or `npm run build` in the repository first\n');

@@ -12,6 +12,12 @@ function table(columns: string[], rows: string[][]): string {
   return [line(columns), ...rows.map(line)].join('\n');
 }
 
+/** Names an undecided ballot: `pending` in the gate's latest round, `superseded` in a round a newer one replaced. */
+function openOrSuperseded(status: ProjectStatus, ballot: ProjectStatus['approvals'][number]): string {
+  const latest = Math.max(...status.approvals.filter((a) => a.gate === ballot.gate).map((a) => a.round));
+  return ballot.round < latest ? 'superseded' : 'pending';
+}
+
 export function formatStatus(status: ProjectStatus): string {
   const parts: string[] = [];
   parts.push(`project   ${status.projectId} (${status.name})`);
@@ -26,7 +32,7 @@ export function formatStatus(status: ProjectStatus): string {
     parts.push(
       table(
         ['gate', 'round', 'stakeholder', 'role', 'decision', 'at'],
-        status.approvals.map((a) => [a.gate, String(a.round), a.email, a.role, a.decision || 'pending', a.at ?? '']),
+        status.approvals.map((a) => [a.gate, String(a.round), a.email, a.role, a.decision || openOrSuperseded(status, a), a.at ?? '']),
       ),
     );
   }
@@ -34,7 +40,7 @@ export function formatStatus(status: ProjectStatus): string {
     parts.push('', 'training jobs');
     parts.push(
       table(
-        ['name', 'purpose', 'instance', 'spot', 'status', 'cost', 'cap', 'stopped'],
+        ['name', 'purpose', 'instance', 'spot', 'status', 'cost', 'cap', 'stopped by cap'],
         status.trainingJobs.map((j) => [
           j.name,
           j.purpose,

@@ -16,7 +16,7 @@ export function estimateToSummary(estimate: CostEstimate): SummaryBody {
   const { training, inference, totals } = estimate;
   const paragraphs = [
     `Cost estimate for ${estimate.projectName} (${estimate.projectId}) in ${estimate.region}, ` +
-      `over a horizon of ${formatNumber(estimate.horizonHours)} hours (${formatNumber(estimate.horizonHours / 24, 1)} days).`,
+      `over a horizon of ${formatNumber(estimate.horizonHours)} hours (${formatNumber(estimate.horizonHours / 24, 1)} ${estimate.horizonHours === 24 ? 'day' : 'days'}).`,
     `Training: ${formatUsd(training.usd)} for one run. ` +
       `Inference: ${formatUsd(inference.perHourUsd)} per hour, priced ${inference.basis === 'per-request' ? 'per request' : 'per instance-hour'}. ` +
       `First 24 hours: ${formatUsd(totals.first24HoursUsd)}. ` +

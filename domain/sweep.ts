@@ -272,7 +272,11 @@ export function formatSweepReport(report: SweepReport): string {
     `Found ${plural(trainingJobs, 'billing training job')} and ${plural(endpoints, 'endpoint')}; ` +
       `${plural(unmanaged, 'resource')} without the ${TAG_KEYS.managedBy}=${MANAGED_BY_VALUE} tag ${unmanaged === 1 ? 'was' : 'were'} not considered.`,
   );
-  lines.push(`Resources younger than ${report.graceMinutes} minutes are left alone.`);
+  lines.push(
+    report.graceMinutes > 0
+      ? `Resources younger than ${report.graceMinutes} minutes are left alone.`
+      : 'No grace period: resources of ended projects are acted on whatever their age.',
+  );
 
   for (const [outcome, heading] of OUTCOME_HEADINGS) {
     const records = report.actions.filter((record) => record.outcome === outcome);

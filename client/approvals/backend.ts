@@ -16,7 +16,7 @@ export class DecisionRejectedError extends Error {
 /** Raised when the project's workflow does not exist or has ended. */
 export class ProjectNotFoundError extends Error {
   constructor(readonly projectId: string, options?: { cause?: unknown }) {
-    super(`project ${projectId} not found or no longer running`, options);
+    super(`project ${projectId} not found: \`mlops project list\` shows the projects of this Temporal namespace`, options);
     this.name = 'ProjectNotFoundError';
   }
 }

@@ -265,7 +265,7 @@ describe('project commands against Temporal', () => {
   test('status of unknown project exits 1', async () => {
     const result = await runCli(['project', 'status', 'nosuchproject'], env);
     expect(result.code).toBe(EXIT.failure);
-    expect(result.stderr).toMatch(/project nosuchproject not found or no longer running/);
+    expect(result.stderr).toMatch(/project nosuchproject not found: `mlops project list` shows the projects/);
   });
 
   test('start prints the workflow id', async () => {

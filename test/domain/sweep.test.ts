@@ -139,6 +139,11 @@ describe('sweep report', () => {
     expect(text).not.toContain('foreign');
   });
 
+  test('zero grace period worded plainly', () => {
+    expect(formatSweepReport({ ...report, graceMinutes: 0 })).toContain('No grace period: resources of ended projects are acted on whatever their age.');
+    expect(formatSweepReport({ ...report, graceMinutes: 15 })).toContain('Resources younger than 15 minutes are left alone.');
+  });
+
   test('subject counts failures', () => {
     expect(sweepReportSubject(report)).toBe('Sweeper dry run: 2 resources to stop or delete');
     const failedRun = { ...report, dryRun: false, failed: 1 };
