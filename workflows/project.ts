@@ -274,7 +274,7 @@ function validateDecision(state: ProjectState, input: DecideInput): void {
     if (input.gate === 'deployment') {
       throw new Error('changes can be requested in the requirements and cost reviews only; reject the deployment review and start a revised project instead');
     }
-    if (!input.comment?.trim()) throw new Error('a change request needs a comment that says what to change');
+    if (!input.comment?.trim()) throw new Error('missing comment: a change request needs a comment that says what to change');
   }
   if (status.pendingGate !== input.gate) {
     throw new Error(
@@ -395,6 +395,7 @@ async function deploy(
     lastRetrainingAt: state.monitoring?.lastRetrainingAt,
     alertsSent: state.monitoring?.alertsSent ?? [],
     ...(hostingUsd !== undefined ? { hostingUsd } : {}),
+    ...(state.monitoring?.lastRevision !== undefined ? { lastRevision: state.monitoring.lastRevision } : {}),
   };
   state.status.shutdownReason = undefined;
   setPhase(state, 'monitoring');
@@ -546,7 +547,9 @@ async function retrain(spec: ProjectSpec, specDir: string, state: ProjectState, 
 
   if (result.outcome === 'deployed' && result.job.modelArtifacts) {
     const previousConfig = status.endpoint!.configName;
-    const revision = m.revision + 1;
+    // A revision number is never reused: the model and config of a rolled-back update keep theirs.
+    const revision = Math.max(m.revision, m.lastRevision ?? 0) + 1;
+    m.lastRevision = revision;
     const endpoint = await slowActs.updateEndpoint({
       spec,
       specDir,
@@ -556,7 +559,12 @@ async function retrain(spec: ProjectSpec, specDir: string, state: ProjectState, 
       instanceType: m.configuration.instanceType,
       instanceCount: m.configuration.instanceCount,
     });
-    status.endpoint = { ...endpoint, ...(await waitInService(spec, endpoint.name)) };
+    const serving = await waitInService(spec, endpoint.name);
+    status.endpoint = { ...endpoint, ...serving };
+    if (serving.configName !== endpoint.configName) {
+      await rolledBack(spec, state, { attempted: endpoint.configName, serving: serving.configName, failureReason: serving.failureReason });
+      return;
+    }
     // The old config is deleted only after the update finished, so a failed update can still roll back to it.
     await acts.deleteEndpointConfig({ name: previousConfig, target: providerTarget(spec) });
     m.revision = revision;
@@ -564,6 +572,33 @@ async function retrain(spec: ProjectSpec, specDir: string, state: ProjectState, 
     m.servingSince = new Date().toISOString();
   }
   setPhase(state, 'monitoring');
+}
+
+/**
+ * Handles an update that ended with the endpoint back on its old config (a
+ * SageMaker rollback): the old model keeps serving on the old config, the
+ * unused new config is deleted, and the owner gets an e-mail.
+ */
+async function rolledBack(
+  spec: ProjectSpec,
+  state: ProjectState,
+  update: { attempted: string; serving: string; failureReason?: string },
+): Promise<void> {
+  const status = state.status;
+  const retraining = status.retrainings[status.retrainings.length - 1];
+  const reason =
+    `the endpoint update to ${update.attempted} did not take effect and the endpoint serves ${update.serving} again` +
+    `${update.failureReason ? ` (${update.failureReason})` : ''}; the serving model is kept`;
+  retraining.outcome = 'failed';
+  retraining.reason = `${retraining.reason}; ${reason}`;
+  await acts.deleteEndpointConfig({ name: update.attempted, target: providerTarget(spec) });
+  setPhase(state, 'monitoring');
+  await acts.notify({
+    projectId: spec.id,
+    to: spec.owner,
+    subject: `[mlops] ${spec.name}: model update rolled back`,
+    text: `The retrained model of project ${spec.id} was not deployed: ${reason}.`,
+  });
 }
 
 async function shutDown(spec: ProjectSpec, state: ProjectState, reason: string): Promise<void> {
@@ -644,11 +679,11 @@ async function refreshFinalStatus(spec: ProjectSpec, state: ProjectState): Promi
 }
 
 /**
- * The project's spend. The local provider meters jobs and endpoints in its
- * own ledger. On SageMaker the workflow meters: the training jobs' costs
- * as DescribeTrainingJob reports them, plus the endpoint's price × instances
- * × time in service, so the figure survives worker restarts; Cost Explorer
- * reconciles it later.
+ * Returns the project's spend. The local provider meters jobs and endpoints
+ * in its own ledger. On SageMaker the workflow meters the training jobs'
+ * costs as DescribeTrainingJob reports them, plus the endpoint's price ×
+ * instances × time in service, so the figure survives worker restarts.
+ * Cost Explorer reconciles it later.
  */
 function currentSpend(spec: ProjectSpec, state: ProjectState, providerSpendUsd: number): number {
   if (spec.provider === 'local') return providerSpendUsd;

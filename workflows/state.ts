@@ -22,6 +22,8 @@ export interface MonitoringBookkeeping {
   lastRetrainingAt?: string;
   /** Budget alert thresholds (fractions) already sent, so each is sent once. */
   alertsSent: number[];
+  /** Highest endpoint revision number used so far, rolled-back updates included; absent means `revision`. */
+  lastRevision?: number;
   /** Hosting cost metered by the workflow (SageMaker projects), in USD, over every deployment so far. */
   hostingUsd?: number;
 }

@@ -54,6 +54,8 @@ const harness = new Harness();
 /** Create calls whose response the shim dropped once, by operation and resource name. */
 const dropped: string[] = [];
 let sagemaker: SageMakerClient;
+/** When true, UpdateEndpoint leaves the endpoint on its old config, as SageMaker does after rolling a failed update back. */
+let rollBackUpdates = false;
 let s3: SageMakerProviderClients['s3'];
 
 /** The SDK command classes whose first call per resource loses its response. */
@@ -76,6 +78,7 @@ function withShims(client: SageMakerClient): SageMakerClient {
     const commandName = (command as object).constructor.name;
     const input = (command as { input: Record<string, string> }).input;
     if (command instanceof UpdateEndpointCommand) {
+      if (rollBackUpdates) return {};
       const existing = await send(new DescribeEndpointCommand({ EndpointName: input.EndpointName }));
       const arn = (existing as { EndpointArn: string }).EndpointArn;
       const tags = ((await send(new ListTagsCommand({ ResourceArn: arn }))) as { Tags?: { Key: string; Value: string }[] }).Tags;
@@ -246,4 +249,37 @@ test('sagemaker project runs its whole lifecycle', async () => {
   expect(closed.endpoint?.status).toBe('Deleted');
   expect((await sagemaker.send(new ListEndpointsCommand({}))).Endpoints ?? []).toEqual([]);
   expect((await sagemaker.send(new ListModelsCommand({}))).Models ?? []).toHaveLength(3);
+});
+
+test('rolled-back update keeps serving model', async () => {
+  const spec = exampleSpec();
+  spec.loadTest = undefined;
+  rollBackUpdates = true;
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    for (let i = 1; i <= spec.training.candidates.length; i++) await putModel(spec, trainingJobName(spec.id, 'benchmark', i));
+    await putModel(spec, trainingJobName(spec.id, 'retraining', 1));
+    await harness.projects.start(spec, EXAMPLE_DIR);
+    await harness.approveGate(spec.id, 'requirements');
+    await harness.approveGate(spec.id, 'cost');
+    await harness.approveGate(spec.id, 'deployment');
+    const serving = await harness.waitForPhase(spec.id, 'monitoring', 120_000);
+    const firstConfig = serving.endpoint!.configName;
+
+    await putCapturedRequests(spec, Array.from({ length: 30 }, () => 900));
+    const after = await harness.waitFor(spec.id, 'a finished retraining', (s) => s.retrainings.length > 0 && s.phase === 'monitoring', 120_000);
+
+    expect(after.retrainings[0].outcome).toBe('failed');
+    expect(after.retrainings[0].reason).toMatch(/did not take effect and the endpoint serves .*-config-1 again/);
+    expect(after.endpoint!.configName).toBe(firstConfig);
+    // The serving config stays; the unused new one is deleted.
+    const configs = (await sagemaker.send(new ListEndpointConfigsCommand({}))).EndpointConfigs ?? [];
+    expect(configs.map((c) => c.EndpointConfigName)).toEqual([firstConfig]);
+    expect(await harness.waitForSubject(/model update rolled back/)).toContain(`[mlops] ${spec.name}: model update rolled back`);
+
+    await harness.projects.stop(spec.id, 'test finished');
+    await harness.waitForPhase(spec.id, 'closed', 60_000);
+  } finally {
+    rollBackUpdates = false;
+  }
 });
