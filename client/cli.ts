@@ -3,6 +3,7 @@
  * client/stack.ts and the domain modules. Exit codes: 0 success, 1 failure,
  * 2 invalid input.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { END_PHASES, EXIT, GATES, type Gate } from '../domain/constants';
@@ -47,6 +48,15 @@ function parseGate(value: string): Gate {
   return value as Gate;
 }
 
+/** Returns the version in the repository's package.json, found upwards from this file (client/ or dist/client/). */
+function packageVersion(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
+}
+
 function print(json: boolean | undefined, value: unknown, text: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
 }
@@ -59,6 +69,7 @@ async function projects(): Promise<ProjectClient> {
 export function buildProgram(): Command {
   const program = new Command('mlops')
     .description('Cost-aware ML lifecycle orchestrator on Temporal')
+    .version(packageVersion(), '--version', 'print the version of mlops')
     .showHelpAfterError()
     .exitOverride();
 
@@ -204,13 +215,20 @@ export function buildProgram(): Command {
           : `${decision} the open review of a gate as one stakeholder`,
       )
       .argument('<id>', 'project id')
-      .addOption(new Option('--gate <gate>', `review gate: ${GATES.join(', ')}`).argParser(parseGate).makeOptionMandatory())
+      .addOption(
+        new Option('--gate <gate>', `review gate: ${(decision === 'request-changes' ? GATES.filter((g) => g !== 'deployment') : GATES).join(', ')}`)
+          .argParser(parseGate)
+          .makeOptionMandatory(),
+      )
       .addOption(new Option('--as <email>', 'e-mail of the stakeholder deciding').argParser(parseEmail).makeOptionMandatory())
-      .option('--comment <text>', 'comment recorded with the decision')
+      .option('--comment <text>', decision === 'request-changes' ? 'what to change (required)' : 'comment recorded with the decision')
       .option('--json', 'print JSON')
       .action(async (id: string, options: { gate: Gate; as: string; comment?: string; json?: boolean }) => {
         if (decision === 'request-changes' && !options.comment?.trim()) {
           throw invalidInput('missing --comment: a change request must say what to change, such as --comment "plan for twice the users"');
+        }
+        if (decision === 'request-changes' && options.gate === 'deployment') {
+          throw invalidInput('invalid --gate deployment: changes can be requested in the requirements and cost reviews only; reject the deployment review instead');
         }
         const result = await (await projects()).decide(id, {
           gate: options.gate,

@@ -257,6 +257,9 @@ function validateRevision(state: ProjectState, spec: ProjectSpec, input: ReviseI
     }
   }
   if (state.pendingRevision) throw new Error(`project ${status.projectId} already has a revision waiting to be applied`);
+  if (JSON.stringify(input.spec) === JSON.stringify(spec)) {
+    throw new Error(`the revised spec is the same as the one under review for project ${status.projectId}; edit the file before sending it`);
+  }
 }
 
 function findBallot(state: ProjectState, input: DecideInput): ApprovalRecord | undefined {

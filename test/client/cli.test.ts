@@ -207,6 +207,27 @@ describe('invalid spec', () => {
 });
 
 describe('command line usage', () => {
+  test('version prints the package version', async () => {
+    const result = await runCli(['--version'], offline);
+    expect(result.code).toBe(EXIT.ok);
+    expect(result.stdout.trim()).toBe((JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+  });
+
+  test('change request without comment exits 2', async () => {
+    const result = await runCli(['project', 'request-changes', 'churn', '--gate', 'cost', '--as', 'bea@example.com', '--comment', ' '], offline);
+    expect(result.code).toBe(EXIT.invalidInput);
+    expect(result.stderr).toMatch(/missing --comment/);
+  });
+
+  test('change request at deployment exits 2', async () => {
+    const result = await runCli(
+      ['project', 'request-changes', 'churn', '--gate', 'deployment', '--as', 'bea@example.com', '--comment', 'smaller'],
+      offline,
+    );
+    expect(result.code).toBe(EXIT.invalidInput);
+    expect(result.stderr).toMatch(/invalid --gate deployment: .*reject the deployment review instead/);
+  });
+
   test('unknown command exits 2', async () => {
     const result = await runCli(['frobnicate'], offline);
     expect(result.code).toBe(EXIT.invalidInput);
