@@ -164,7 +164,7 @@ export interface LifecycleActivities {
   /**
    * Compares the workflow's metered spend with Cost Explorer's figure for
    * the project tag since `since`, and reads the month-end forecast. Never
-   * fails for a used call budget or missing permission: the notes say so.
+   * fails for a used call budget or missing permission: the notes record why.
    */
   reconcileCosts(input: { projectId: string; target: ProviderTarget; meteredUsd: number; since: string }): Promise<CostCheck>;
   /** Spend metered so far for the project's tagged resources, in USD. */

@@ -10,7 +10,7 @@ import { approvalLink, reportLink } from '../client/approvals/server';
 import { signApprovalToken, tokenExpiry } from '../client/approvals/tokens';
 import { MANAGED_BY_VALUE, TAG_KEYS } from '../domain/constants';
 import { maxRuntimeForCap, shouldStopForCap } from '../domain/cost-cap';
-import { parseBaseline, psi } from '../domain/drift';
+import { parseBaseline, psi, type Baseline } from '../domain/drift';
 import { estimateCost } from '../domain/estimate';
 import { endpointConfigName, endpointName, modelName, trainingJobName } from '../domain/names';
 import { PriceNotFoundError, resolvePrice, type PriceTable } from '../domain/prices';
@@ -108,7 +108,7 @@ export function createActivities(deps: ActivityDependencies): LifecycleActivitie
     };
   }
 
-  /** The provider a project's resources live on; no target means the local provider (histories from before the sagemaker provider). */
+  /** Returns the provider a project's resources live on. No target means the local provider, as in histories from before the sagemaker provider. */
   function providerFor(target: ProviderTarget | undefined): ComputeProvider {
     if (!target || target.provider === 'local') return deps.provider;
     if (!deps.sagemakerProvider) {
@@ -119,6 +119,31 @@ export function createActivities(deps: ActivityDependencies): LifecycleActivitie
 
   function resolveRef(ref: ResourceRef): { name: string; provider: ComputeProvider } {
     return typeof ref === 'string' ? { name: ref, provider: deps.provider } : { name: ref.name, provider: providerFor(ref.target) };
+  }
+
+  /** Baseline statistics by provider and model, read once: a model's artifacts never change, and on SageMaker each read downloads model.tar.gz. */
+  const baselines = new Map<string, Baseline>();
+
+  async function baselineOf(provider: ComputeProvider, modelArtifacts: string): Promise<Baseline> {
+    const key = `${provider.name}:${modelArtifacts}`;
+    const cached = baselines.get(key);
+    if (cached) return cached;
+    // The provider reports a missing file as InvalidInput, while throttling and network errors stay retryable.
+    const text = await provider.readModelFile(modelArtifacts, 'baseline.json');
+    let baseline: Baseline;
+    try {
+      baseline = parseBaseline(JSON.parse(text));
+    } catch (err) {
+      throw invalidInput(
+        `cannot read the baseline statistics baseline.json of the model ${modelArtifacts}: ${(err as Error).message}; ` +
+          'the training script must write baseline.json into SM_MODEL_DIR',
+        err,
+      );
+    }
+    // A worker serves a bounded number of models at a time; the oldest entry goes first.
+    if (baselines.size >= 64) baselines.delete(baselines.keys().next().value as string);
+    baselines.set(key, baseline);
+    return baseline;
   }
 
   /** Jobs this worker started, with what summarizeJob needs but the provider does not report. */
@@ -334,19 +359,7 @@ export function createActivities(deps: ActivityDependencies): LifecycleActivitie
       let driftScore: number | undefined;
       let driftByFeature: Record<string, number> | undefined;
       if (samples.length >= input.driftMinSamples) {
-        // A missing file is reported by the provider as InvalidInput; throttling and network errors stay retryable.
-        const text = await provider.readModelFile(input.modelArtifacts, 'baseline.json');
-        let baseline;
-        try {
-          baseline = parseBaseline(JSON.parse(text));
-        } catch (err) {
-          throw invalidInput(
-            `cannot read the baseline statistics baseline.json of the model ${input.modelArtifacts}: ${(err as Error).message}; ` +
-              'the training script must write baseline.json into SM_MODEL_DIR',
-            err,
-          );
-        }
-        const result = psi(baseline, samples);
+        const result = psi(await baselineOf(provider, input.modelArtifacts), samples);
         driftScore = result.max;
         driftByFeature = Object.fromEntries(
           Object.entries(result.features).flatMap(([feature, value]) => (value.psi === undefined ? [] : [[feature, value.psi]])),

@@ -34,7 +34,7 @@ export interface ReviseInput {
   spec: ProjectSpec;
   /** Absolute folder of the new spec file. */
   specDir: string;
-  /** Who revised it and why, shown in the next review; defaults to the open change request's comment. */
+  /** Author and reason of the revision, shown in the next review. Defaults to the open change request's comment. */
   reason?: string;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The activity factory prices with the table the worker loaded (a refreshed
- * $MLOPS_HOME/prices.json), not only with the bundled one, and reports the
- * spot saving of a job from its billable and training time.
+ * $MLOPS_HOME/prices.json), not only with the bundled one. It reports the
+ * spot saving of a job from its billable and training time, and reads a
+ * model's drift baseline once.
  */
 import { createActivities } from '../../activities';
 import type { Mailer } from '../../activities/mail';
@@ -67,4 +68,39 @@ test('spot saving from billable time', async () => {
   expect(check.job.trainingSeconds).toBe(3000);
   // 1 - 1200 / 3000 = 60 % of the training time was not billed.
   expect(check.job.spotSavingsPercent).toBe(60);
+});
+
+test('baseline read once per model', async () => {
+  let reads = 0;
+  const baseline = { rows: 10, features: { width: { edges: [200, 400], expected: [0.3, 0.4, 0.3] } } };
+  const provider = {
+    name: 'local',
+    describeEndpoint: async () => undefined,
+    getEndpointMetrics: async () => ({ invocations: 3, errors: 0 }),
+    getCapturedRequests: async () => [{ at: '2026-03-01T10:00:00.000Z', body: '{"width":900}' }],
+    readModelFile: async () => {
+      reads += 1;
+      return JSON.stringify(baseline);
+    },
+    getProjectSpend: async () => ({ totalUsd: 0, byResource: {} }),
+  } as unknown as ComputeProvider;
+  const activities = activitiesWith(undefined, provider);
+  const input = {
+    projectId: 'churn',
+    endpointName: 'churn-endpoint',
+    windowStart: '2026-03-01T09:00:00.000Z',
+    windowEnd: '2026-03-01T11:00:00.000Z',
+    driftSince: '2026-03-01T09:00:00.000Z',
+    modelArtifacts: '/models/churn-1',
+    driftMinSamples: 1,
+  };
+
+  const first = await activities.collectMonitoring(input);
+  const second = await activities.collectMonitoring(input);
+  await activities.collectMonitoring({ ...input, modelArtifacts: '/models/churn-2' });
+
+  expect(first.driftScore).toBeGreaterThan(0.2);
+  expect(second.driftScore).toBe(first.driftScore);
+  // One read per model: churn-1 once for both checks, churn-2 once.
+  expect(reads).toBe(2);
 });

@@ -1,7 +1,7 @@
 /**
  * `mlops traffic` sends a SageMaker endpoint's requests through the SDK's
  * InvokeEndpoint, which follows AWS_ENDPOINT_URL (moto here), never as
- * plain HTTP to the runtime URL, and says why requests failed.
+ * plain HTTP to the runtime URL, and reports why requests failed.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

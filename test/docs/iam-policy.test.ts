@@ -31,7 +31,7 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** The IAM actions the activities call: each imported `XCommand` or `paginateX` of an AWS SDK client. */
+/** Lists the IAM actions the activities call: each imported `XCommand` or `paginateX` of an AWS SDK client. */
 function calledActions(): Map<string, string> {
   const actions = new Map<string, string>();
   for (const file of sourceFiles(path.join(REPO_ROOT, 'activities'))) {

@@ -1,8 +1,8 @@
 /**
- * Change requests: a stakeholder asks for changes in the cost review, the
- * owner is told, a revised spec sends the project back to the requirements
- * review, and the new round's e-mails show the cost diff against the spec
- * the stakeholders saw before. The revised spec then runs.
+ * Change requests: a stakeholder requests changes in the cost review and
+ * the owner gets an e-mail. A revised spec sends the project back to the
+ * requirements review, and the new round's e-mails show the cost diff
+ * against the spec the stakeholders saw before. The revised spec then runs.
  */
 import { Harness, QUICKSTART_DIR, quickstartSpec } from '../support/harness';
 

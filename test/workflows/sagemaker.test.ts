@@ -6,8 +6,8 @@
  * example.
  *
  * Moto completes a training job at once and has no UpdateEndpoint, so the
- * test plays SageMaker's part where moto cannot: it writes each job's
- * model.tar.gz and the endpoint's data capture files into moto's S3, and an
+ * test plays SageMaker's part where moto cannot. It writes each job's
+ * model.tar.gz and the endpoint's data capture files into moto's S3. An
  * in-process shim handles UpdateEndpoint by replacing the endpoint in moto.
  * The first create call of every resource "loses its response" (the call
  * reaches moto, then the client throws), so each activity is retried and

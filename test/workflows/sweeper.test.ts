@@ -1,9 +1,9 @@
 /**
- * The sweeper workflow end to end: endpoints and training jobs created in
- * moto through the real SDK, project workflows on the jest Temporal server
- * (running ones on a task queue no worker polls, closed ones terminated),
- * and a real worker running sweeperWorkflow with the sweeper activities and
- * the outbox mailer.
+ * The sweeper workflow end to end. Endpoints and training jobs are created
+ * in moto through the real SDK. Project workflows run on the jest Temporal
+ * server: running ones on a task queue no worker polls, closed ones
+ * terminated. A real worker runs sweeperWorkflow with the sweeper
+ * activities and the outbox mailer.
  */
 import fs from 'node:fs';
 import os from 'node:os';

@@ -70,7 +70,7 @@ const TAG_STATUS_TTL_MS = 24 * 3600_000;
  * region. Credentials come from the SDK's standard chain, and the endpoint
  * from `endpoint`, else from AWS_ENDPOINT_URL_COST_EXPLORER or
  * AWS_ENDPOINT_URL as the SDK reads them. It makes one attempt per request
- * unless `maxAttempts` says otherwise, so `maxCallsPerDay` is a hard limit:
+ * unless `maxAttempts` sets another count, so `maxCallsPerDay` is a hard limit:
  * a failed check is tried again at the next reconciliation.
  */
 export function createCostExplorerClient(options: Omit<AwsClientOptions, 'region'> = {}): CostExplorerClient {
@@ -572,7 +572,7 @@ export function createCostExplorerReader(options: CostExplorerReaderOptions): Co
     return state;
   }
 
-  /** Reads the tag's status from ListCostAllocationTags, and from the spend grouped by the tag when that gave no answer. */
+  /** Reads the tag's status from ListCostAllocationTags, and from the spend grouped by the tag when that call gave no status. */
   async function tagStatusFor(projectId: string, period: CostPeriod): Promise<CostAllocationTagState> {
     const listed = await readTagStatus(projectId);
     if (listed.status !== 'unknown') return listed;
@@ -601,8 +601,8 @@ export function createCostExplorerReader(options: CostExplorerReaderOptions): Co
    * Reads the tag's status from how Cost Explorer groups SageMaker spend by
    * the tag key: spend of resources whose tag is not active (or missing)
    * lands under the empty value, shown as the key `mlops:project$`. Used
-   * when ListCostAllocationTags gave no answer; undefined when it shows
-   * neither case.
+   * when ListCostAllocationTags gave no status. Returns undefined when the
+   * grouped spend shows neither case.
    */
   async function tagStatusFromGroups(projectId: string, period: CostPeriod): Promise<CostAllocationTagState | undefined> {
     let response;

@@ -272,7 +272,7 @@ function runtimeUrl(region: unknown, name: string, arn: string | undefined): str
   return resolved ? `https://runtime.sagemaker.${resolved}.amazonaws.com/endpoints/${name}/invocations` : undefined;
 }
 
-/** Where data capture writes the endpoint's request payloads. */
+/** Returns where data capture writes the endpoint's request payloads. */
 export function dataCaptureUri(settings: SageMakerSettings): string {
   return joinS3(settings.outputS3Uri, 'data-capture');
 }

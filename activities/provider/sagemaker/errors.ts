@@ -3,27 +3,16 @@
  * them. An error's `name` becomes the Temporal failure type when an activity
  * throws it, and the workflows' retry policy lists 'InvalidInput' and
  * 'QuotaExceeded' as non-retryable. Every other error, throttling and 5xx
- * included, stays retryable.
+ * included, stays retryable, and throttling is named 'Throttled' so that
+ * workflows retry it without a bound.
  */
+import { InvalidInputError, ResourceInUseError, ResourceNotFoundError } from '../errors';
 
-/** A request SageMaker or this provider rejects as given; retrying it cannot succeed. */
-export class InvalidInputError extends Error {
-  override readonly name = 'InvalidInput';
-}
+export { InvalidInputError, ResourceInUseError, ResourceNotFoundError };
 
 /** An AWS service quota is used up; it does not free itself, so retrying is pointless until the quota is raised. */
 export class QuotaExceededError extends Error {
   override readonly name = 'QuotaExceeded';
-}
-
-/** The resource exists but its current status does not allow the call; retrying later may succeed. */
-export class ResourceInUseError extends Error {
-  override readonly name = 'ResourceInUse';
-}
-
-/** A model, endpoint config or endpoint of that name does not exist. */
-export class ResourceNotFoundError extends Error {
-  override readonly name = 'ResourceNotFound';
 }
 
 /**

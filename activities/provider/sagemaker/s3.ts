@@ -71,7 +71,7 @@ export function capturePrefix(destinationS3Uri: string, endpointName: string, va
   return `${destinationS3Uri.replace(/\/+$/, '')}/${endpointName}/${variantName}/`;
 }
 
-/** The yyyy/mm/dd/hh part of a capture file key for a time, in UTC. */
+/** Returns the yyyy/mm/dd/hh part of a capture file key for a time, in UTC. */
 function hourPath(time: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${time.getUTCFullYear()}/${pad(time.getUTCMonth() + 1)}/${pad(time.getUTCDate())}/${pad(time.getUTCHours())}/`;

@@ -339,7 +339,7 @@ describe('tag status from grouped spend', () => {
   const denied = () => {
     throw awsError('AccessDeniedException', 'User: arn:aws:iam::123456789012:user/worker is not authorized to perform: ce:ListCostAllocationTags');
   };
-  /** Answers the tag-filtered query with nothing and the query grouped by the tag key with `groups`. */
+  /** Replies to the tag-filtered query with nothing and to the query grouped by the tag key with `groups`. */
   const groupedBy = (groups: ReturnType<typeof group>[]) => (input: Record<string, unknown>) => {
     const grouping = (input.GroupBy as { Type: string }[])[0];
     return grouping.Type === 'TAG' ? { ResultsByTime: [day('2026-03-01', groups)] } : noSpend();
