@@ -59,6 +59,7 @@ export async function projectWorkflow(input: ProjectInput): Promise<ProjectStatu
   const status = state.status;
   /** The spec in force: the input's, or the last revision's. */
   const current = () => ({ spec: state.spec ?? input.spec, specDir: state.specDir ?? input.specDir });
+  // Id and owner never change: a revision must keep them.
   const spec = input.spec;
 
   setHandler(statusQuery, () => status);
@@ -114,7 +115,7 @@ export async function projectWorkflow(input: ProjectInput): Promise<ProjectStatu
         acts.notify({
           projectId: spec.id,
           to: spec.owner,
-          subject: `[mlops] ${spec.name} failed`,
+          subject: `[mlops] ${status.name} failed`,
           text: `The project ${spec.id} failed in phase ${lastActivePhase(status)}: ${status.failure}\nEvery resource it created was released.`,
         }),
       );
